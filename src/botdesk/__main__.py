@@ -1,0 +1,5 @@
+"""`python -m botdesk` runs the CLI."""
+
+from botdesk.cli import main
+
+main()

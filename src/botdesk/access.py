@@ -1,0 +1,182 @@
+"""The only way routes load tenant-owned rows. Every function here scopes by tenant.
+
+Routes never query models directly: a forgotten `tenant_id` filter is how one merchant ends up
+reading another's chats, so the filter lives here, once, and tests try every path cross-tenant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from botdesk.errors import Forbidden, NotFound
+from botdesk.models import (
+    Conversation,
+    ConversationStatus,
+    Membership,
+    Message,
+    Role,
+    Tenant,
+    User,
+)
+
+# Same answer for "no such conversation" and "wrong token": a visitor cannot probe ids.
+_NO_CONVERSATION = "conversation not found"
+TRANSCRIPT_ROLES = frozenset({Role.ADMIN, Role.AGENT})
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant:
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"no tenant {slug!r}" if len(slug) <= 63 else "no such tenant")
+    return tenant
+
+
+def tenant_by_id(session: Session, tenant_id: uuid.UUID) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("no such tenant")
+    return tenant
+
+
+def tenants_not_wrapped_by(session: Session, master_key_id: str) -> int:
+    """How many tenants' keys were wrapped by some other master key (0 when all is well)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(Tenant).where(Tenant.master_key_id != master_key_id)
+        )
+        or 0
+    )
+
+
+def conversation_for_visitor(
+    session: Session, conversation_id: uuid.UUID, token: str, *, for_update: bool = False
+) -> Conversation:
+    """The conversation the visitor's token opens, or NotFound (never saying which was wrong)."""
+    query = select(Conversation).where(Conversation.id == conversation_id)
+    if for_update:
+        query = query.with_for_update()
+    conversation = session.scalar(query)
+    if conversation is None or not hmac.compare_digest(
+        conversation.visitor_token_hash, token_hash(token)
+    ):
+        raise NotFound(_NO_CONVERSATION)
+    return conversation
+
+
+def messages_after(
+    session: Session, conversation: Conversation, after_seq: int, limit: int
+) -> Sequence[Message]:
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.tenant_id == conversation.tenant_id,
+            Message.conversation_id == conversation.id,
+            Message.seq > after_seq,
+        )
+        .order_by(Message.seq)
+        .limit(limit)
+    ).all()
+
+
+def message_by_client_id(
+    session: Session, conversation: Conversation, client_message_id: str
+) -> Message | None:
+    return session.scalar(
+        select(Message).where(
+            Message.tenant_id == conversation.tenant_id,
+            Message.conversation_id == conversation.id,
+            Message.client_message_id == client_message_id,
+        )
+    )
+
+
+def replies_to(session: Session, conversation: Conversation, seq: int) -> Sequence[Message]:
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.tenant_id == conversation.tenant_id,
+            Message.conversation_id == conversation.id,
+            Message.reply_to_seq == seq,
+        )
+        .order_by(Message.seq)
+    ).all()
+
+
+@dataclass(frozen=True)
+class StaffContext:
+    """A signed-in staff member acting within one tenant, with their role there."""
+
+    user: User
+    tenant: Tenant
+    role: Role
+
+
+def staff_tenants(session: Session, user: User) -> Sequence[tuple[Tenant, Role]]:
+    rows = session.execute(
+        select(Tenant, Membership.role)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Tenant.name)
+    ).all()
+    return [(tenant, role) for tenant, role in rows]
+
+
+def staff_context(session: Session, user: User, tenant_slug: str | None) -> StaffContext:
+    """The user's context in `tenant_slug` (or their first tenant); Forbidden if not a member."""
+    memberships = staff_tenants(session, user)
+    for tenant, role in memberships:
+        if tenant_slug is None or tenant.slug == tenant_slug:
+            return StaffContext(user, tenant, role)
+    raise Forbidden("you have no role in this tenant")
+
+
+def conversations_for_staff(
+    session: Session, staff: StaffContext, limit: int = 100
+) -> Sequence[Conversation]:
+    _require_transcript_role(staff)
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.tenant_id == staff.tenant.id)
+        .order_by(Conversation.last_activity_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def conversation_for_staff(
+    session: Session, staff: StaffContext, conversation_id: uuid.UUID
+) -> Conversation:
+    _require_transcript_role(staff)
+    conversation = session.scalar(
+        select(Conversation).where(
+            Conversation.tenant_id == staff.tenant.id, Conversation.id == conversation_id
+        )
+    )
+    if conversation is None:
+        raise NotFound(_NO_CONVERSATION)
+    return conversation
+
+
+def status_counts(session: Session, staff: StaffContext) -> dict[ConversationStatus, int]:
+    """How many of the tenant's conversations are in each status (no content; every role)."""
+    rows = session.execute(
+        select(Conversation.status, func.count())
+        .where(Conversation.tenant_id == staff.tenant.id)
+        .group_by(Conversation.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def _require_transcript_role(staff: StaffContext) -> None:
+    if staff.role not in TRANSCRIPT_ROLES:
+        raise Forbidden("your role cannot read conversations")

@@ -1,0 +1,336 @@
+"""Conversation actions: start, post a visitor message (and the bot's replies), change status,
+erase. Each commits, audits where accountability needs it, and publishes after commit."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from botdesk import access
+from botdesk.actions.audit import Actor, record
+from botdesk.bot.responder import Turn
+from botdesk.db import publish_after_commit
+from botdesk.errors import Conflict, NotFound
+from botdesk.events import conversation_erased, message_created, status_changed
+from botdesk.keys import KeyRing
+from botdesk.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    RetentionClass,
+    SenderKind,
+    Tenant,
+    check_transition,
+    utcnow,
+)
+from botdesk.models.conversations import REACHES_A_HUMAN
+from botdesk.runtime import Runtime
+from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
+
+log = logging.getLogger(__name__)
+HISTORY_FOR_BOT = 20
+_LANGUAGE_ALIASES = {
+    "no": "nb",
+    "nn": "nb",
+    "nob": "nb",
+    "nno": "nb",
+    "fin": "fi",
+    "swe": "sv",
+    "eng": "en",
+}
+
+
+def pick_language(hint: str | None, tenant: Tenant) -> str:
+    """The tenant language matching a BCP 47 hint like 'sv-FI', else the tenant's default."""
+    if hint:
+        primary = hint.strip().lower().replace("_", "-").split("-", 1)[0]
+        primary = _LANGUAGE_ALIASES.get(primary, primary)
+        if primary in tenant.languages:
+            return primary
+    return tenant.default_language
+
+
+@dataclass(frozen=True)
+class StartedConversation:
+    conversation: Conversation
+    tenant: Tenant
+    visitor_token: str
+
+
+def start_conversation(
+    session: Session, keyring: KeyRing, tenant: Tenant, language_hint: str | None
+) -> StartedConversation:
+    """Open a conversation with its own data key; the token is returned once, never stored."""
+    token = secrets.token_urlsafe(32)
+    conversation_id = uuid.uuid4()
+    tenant_key = keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id)
+    conversation = Conversation(
+        id=conversation_id,
+        tenant_id=tenant.id,
+        language=pick_language(language_hint, tenant),
+        visitor_token_hash=access.token_hash(token),
+        wrapped_key=KeyRing.new_conversation_key(tenant_key, conversation_id),
+    )
+    session.add(conversation)
+    record(
+        session,
+        Actor.visitor(),
+        "conversation.started",
+        tenant_id=tenant.id,
+        target_kind="conversation",
+        target_id=conversation_id,
+    )
+    return StartedConversation(conversation, tenant, token)
+
+
+def _append(
+    session: Session,
+    cipher: ConversationCipher,
+    conversation: Conversation,
+    sender: SenderKind,
+    content: MessageContent,
+    *,
+    client_message_id: str | None = None,
+    reply_to_seq: int | None = None,
+) -> Message:
+    # One atomic UPDATE ... RETURNING hands out the number and locks the conversation row until
+    # commit, so concurrent senders (visitor, bot, agent) can never get the same seq.
+    now = utcnow()
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.tenant_id == conversation.tenant_id)
+        .values(last_seq=Conversation.last_seq + 1, last_activity_at=now)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    conversation.last_seq, conversation.last_activity_at = seq, now
+    message = Message(
+        tenant_id=conversation.tenant_id,
+        conversation_id=conversation.id,
+        seq=seq,
+        sender_kind=sender,
+        client_message_id=client_message_id,
+        reply_to_seq=reply_to_seq,
+        body=cipher.seal(seq, content),
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    publish_after_commit(
+        session, message_created(conversation.tenant_id, conversation.id, seq, sender.value)
+    )
+    return message
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    message: StoredMessage
+    replies: list[StoredMessage]
+    status: ConversationStatus
+
+
+def post_visitor_message(
+    runtime: Runtime,
+    conversation_id: uuid.UUID,
+    token: str,
+    text: str,
+    client_message_id: str | None = None,
+) -> PostedMessage:
+    """Store the visitor's message, then the bot's replies, in two transactions.
+
+    The visitor's words are committed (and shown) before the bot runs, so a failing or slow bot
+    can never lose them. A retry with the same `client_message_id` returns what was stored.
+    """
+    db = runtime.db
+    try:
+        with db.session() as session:
+            conversation = access.conversation_for_visitor(session, conversation_id, token)
+            tenant = access.tenant_by_id(session, conversation.tenant_id)
+            cipher = ConversationCipher(runtime.keyring, tenant, conversation)
+            if client_message_id is not None:
+                earlier = access.message_by_client_id(session, conversation, client_message_id)
+                if earlier is not None:
+                    replies = access.replies_to(session, conversation, earlier.seq)
+                    return PostedMessage(
+                        decrypt_all(cipher, [earlier])[0],
+                        decrypt_all(cipher, replies),
+                        conversation.status,
+                    )
+            if conversation.status is ConversationStatus.CLOSED:
+                raise Conflict("this conversation is closed; start a new one")
+            visitor_message = _append(
+                session,
+                cipher,
+                conversation,
+                SenderKind.VISITOR,
+                MessageContent(text),
+                client_message_id=client_message_id,
+            )
+            stored = decrypt_all(cipher, [visitor_message])[0]
+    except IntegrityError:
+        # Two copies of the same retried send raced; the other one won. Return its result.
+        if client_message_id is None:
+            raise
+        return post_visitor_message(runtime, conversation_id, token, text, client_message_id)
+
+    with db.session() as session:
+        conversation = access.conversation_for_visitor(session, conversation_id, token)
+        # The bot stays silent once the conversation has left it (queue, agent, closed).
+        if conversation.status is not ConversationStatus.BOT:
+            return PostedMessage(stored, [], conversation.status)
+        history = access.messages_after(
+            session, conversation, max(0, stored.seq - HISTORY_FOR_BOT), HISTORY_FOR_BOT
+        )
+        turn = Turn(
+            tenant_id=tenant.id,
+            tenant_slug=tenant.slug,
+            conversation_id=conversation.id,
+            language=conversation.language,
+            status=conversation.status,
+            text=text,
+            history=[m.content for m in decrypt_all(cipher, history[:-1])],
+        )
+        replies = [
+            _append(
+                session,
+                cipher,
+                conversation,
+                SenderKind.BOT,
+                reply.content,
+                reply_to_seq=stored.seq,
+            )
+            for reply in runtime.responder_for(tenant).respond(turn)
+        ]
+        return PostedMessage(stored, decrypt_all(cipher, replies), conversation.status)
+
+
+def transition(
+    session: Session, actor: Actor, conversation: Conversation, target: ConversationStatus
+) -> None:
+    """Move a conversation along the state machine; IllegalTransition if not allowed."""
+    old = conversation.status
+    check_transition(old, target)
+    conversation.status = target
+    if target in REACHES_A_HUMAN:
+        conversation.retention_class = RetentionClass.WITH_AGENT
+    if target is ConversationStatus.CLOSED:
+        conversation.closed_at = utcnow()
+    record(
+        session,
+        actor,
+        "conversation.status_changed",
+        tenant_id=conversation.tenant_id,
+        target_kind="conversation",
+        target_id=conversation.id,
+        to=target.value,
+        **{"from": old.value},
+    )
+    publish_after_commit(
+        session, status_changed(conversation.tenant_id, conversation.id, old.value, target.value)
+    )
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    conversation_id: uuid.UUID
+    messages_deleted: int
+
+
+def erase_conversation(
+    runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
+) -> ErasureReceipt:
+    """Crypto-shred a conversation, then delete its rows (two commits; safe to re-run)."""
+    shred_conversation_key(runtime, actor, tenant_id, conversation_id, reason=reason)
+    return delete_shredded_conversation(runtime, actor, tenant_id, conversation_id, reason=reason)
+
+
+def shred_conversation_key(
+    runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
+) -> None:
+    """Step 1 of erasure: destroy the conversation's data key, in a commit of its own.
+
+    From this commit on, the message bodies are unreadable wherever a copy of them lies
+    (the WAL, a replica, an export), even if step 2 never runs.
+    """
+    with runtime.db.session() as session:
+        conversation = session.scalar(
+            select(Conversation)
+            .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
+            .with_for_update()
+        )
+        if conversation is None:
+            raise NotFound("conversation not found")
+        if conversation.wrapped_key is not None:
+            conversation.wrapped_key = None
+            record(
+                session,
+                actor,
+                "conversation.key_destroyed",
+                tenant_id=tenant_id,
+                target_kind="conversation",
+                target_id=conversation_id,
+                reason=reason,
+            )
+
+
+def delete_shredded_conversation(
+    runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
+) -> ErasureReceipt:
+    """Step 2 of erasure: delete a shredded conversation's rows and write the receipt."""
+    with runtime.db.session() as session:
+        conversation = session.scalar(
+            select(Conversation)
+            .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
+            .with_for_update()
+        )
+        if conversation is None:
+            raise NotFound("conversation not found")
+        if conversation.wrapped_key is not None:
+            raise Conflict("the conversation's key must be destroyed before its rows")
+        in_conversation = (
+            Message.tenant_id == tenant_id,
+            Message.conversation_id == conversation_id,
+        )
+        deleted = session.scalar(select(func.count()).select_from(Message).where(*in_conversation))
+        session.execute(delete(Message).where(*in_conversation))
+        session.delete(conversation)
+        # The receipt: which conversation, why, how much. Its content is gone, so is its text.
+        record(
+            session,
+            actor,
+            "conversation.erased",
+            tenant_id=tenant_id,
+            target_kind="conversation",
+            target_id=conversation_id,
+            reason=reason,
+            messages_deleted=deleted or 0,
+        )
+        publish_after_commit(session, conversation_erased(tenant_id, conversation_id))
+    runtime.db.checkpoint()
+    log.info("erased conversation %s (%s, %d messages)", conversation_id, reason, deleted or 0)
+    return ErasureReceipt(conversation_id, deleted or 0)
+
+
+def read_transcript(
+    runtime: Runtime, session: Session, staff: access.StaffContext, conversation_id: uuid.UUID
+) -> tuple[Conversation, list[StoredMessage]]:
+    """A staff member opens a transcript; every such read is written to the audit log."""
+    conversation = access.conversation_for_staff(session, staff, conversation_id)
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    rows = access.messages_after(session, conversation, 0, conversation.last_seq)
+    record(
+        session,
+        Actor.staff(staff.user.id),
+        "transcript.read",
+        tenant_id=staff.tenant.id,
+        target_kind="conversation",
+        target_id=conversation.id,
+        messages=len(rows),
+    )
+    return conversation, decrypt_all(cipher, rows)

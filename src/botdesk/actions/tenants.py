@@ -1,0 +1,120 @@
+"""Creating and configuring tenants."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from botdesk.actions.audit import Actor, record
+from botdesk.errors import Conflict, Invalid
+from botdesk.keys import KeyRing
+from botdesk.models import SUPPORTED_LANGUAGES, Tenant
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_RETENTION_DAYS = 3650
+
+
+def validate_languages(languages: Sequence[str]) -> list[str]:
+    cleaned = [lang.strip().lower() for lang in languages if lang.strip()]
+    unknown = [lang for lang in cleaned if lang not in SUPPORTED_LANGUAGES]
+    if not cleaned or unknown:
+        raise Invalid(
+            f"languages must be a non-empty list drawn from {', '.join(SUPPORTED_LANGUAGES)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
+    return list(dict.fromkeys(cleaned))
+
+
+def validate_retention_days(days: int | None, *, what: str) -> None:
+    if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
+        raise Invalid(f"{what} must be between 1 and {MAX_RETENTION_DAYS} days")
+
+
+def create_tenant(
+    session: Session,
+    keyring: KeyRing,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    languages: Sequence[str] = ("en",),
+    retention_bot_days: int = 90,
+    retention_agent_days: int | None = None,
+    allowed_origins: Sequence[str] = (),
+    privacy_policy_url: str | None = None,
+) -> Tenant:
+    """Create a tenant with its own wrapped key; slugs are unique and URL-safe."""
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise Invalid(
+            "a slug is 1-63 lowercase letters, digits and inner hyphens (e.g. 'nordic-wear')"
+        )
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise Invalid("a tenant name needs 1-200 characters")
+    validate_retention_days(retention_bot_days, what="bot conversation retention")
+    validate_retention_days(retention_agent_days, what="agent conversation retention")
+    for origin in allowed_origins:
+        if not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise Invalid("an allowed origin looks like https://shop.example (no path)")
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise Conflict(f"a tenant with slug {slug!r} already exists")
+    tenant_id = uuid.uuid4()
+    tenant = Tenant(
+        id=tenant_id,
+        slug=slug,
+        name=name,
+        languages=validate_languages(languages),
+        retention_bot_days=retention_bot_days,
+        retention_agent_days=retention_agent_days,
+        allowed_origins=list(allowed_origins),
+        privacy_policy_url=privacy_policy_url,
+        widget={},
+        wrapped_key=keyring.new_tenant_key(tenant_id),
+        master_key_id=keyring.master_key_id,
+    )
+    session.add(tenant)
+    record(
+        session,
+        actor,
+        "tenant.created",
+        tenant_id=tenant_id,
+        target_kind="tenant",
+        target_id=tenant_id,
+    )
+    return tenant
+
+
+def rewrap_tenant_keys(session: Session, new: KeyRing, old: KeyRing, actor: Actor) -> int:
+    """Master-key rotation: re-wrap every tenant key from `old` to `new`; returns how many.
+
+    Idempotent: tenants already under `new` are skipped. Tenants under a third key stop the
+    rotation before anything changes, since they would be unreadable afterwards.
+    """
+    tenants = session.scalars(select(Tenant).with_for_update()).all()
+    strangers = [
+        t.slug for t in tenants if t.master_key_id not in (old.master_key_id, new.master_key_id)
+    ]
+    if strangers:
+        raise Conflict(
+            f"{len(strangers)} tenant(s) are wrapped by neither key, e.g. {strangers[0]}"
+        )
+    moved = 0
+    for tenant in tenants:
+        if tenant.master_key_id == old.master_key_id and old.master_key_id != new.master_key_id:
+            tenant.wrapped_key = new.rewrap_tenant_key(tenant.id, tenant.wrapped_key, old)
+            tenant.master_key_id = new.master_key_id
+            record(
+                session,
+                actor,
+                "tenant.key_rewrapped",
+                tenant_id=tenant.id,
+                target_kind="tenant",
+                target_id=tenant.id,
+                master_key_id=new.master_key_id,
+            )
+            moved += 1
+    return moved

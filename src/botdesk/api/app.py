@@ -1,0 +1,63 @@
+"""The ASGI application: API v1, console, demo shop page, health probes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from botdesk import __version__
+from botdesk.api import errors, health, visitor
+from botdesk.api.limits import BodySizeLimit
+from botdesk.runtime import Runtime
+from botdesk.web import console, shop
+
+WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+# Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
+SWAGGER_STATIC = Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="botdesk API",
+        version=__version__,
+        summary="Visitor API for the botdesk chat widget.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
+    app.include_router(health.router)
+    app.include_router(visitor.router)
+    app.include_router(console.router)
+    app.include_router(shop.router)
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
+    app.mount("/api/v1/docs/assets", StaticFiles(directory=SWAGGER_STATIC), name="swagger")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="botdesk API",
+            swagger_js_url="/api/v1/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/v1/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+            # Swagger UI would otherwise fetch a badge from validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    return app

@@ -1,0 +1,96 @@
+"""One JSON error shape for every failure: {"error": {"code", "message", "details"?}}.
+
+Validation errors are rewritten without the offending input: pydantic echoes what was sent,
+and what a shopper sent may be personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from botdesk.errors import BotdeskError, NotFound
+from botdesk.keys import KeyDestroyed
+from botdesk.models import IllegalTransition
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(BotdeskError)
+    async def _domain(_request: Request, exc: BotdeskError) -> JSONResponse:
+        return error_response(exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(KeyDestroyed)
+    async def _shredded(_request: Request, _exc: KeyDestroyed) -> JSONResponse:
+        # Mid-erasure: the data is already unreadable, so it no longer exists for anyone.
+        error = NotFound("conversation not found")
+        return error_response(error.status_code, error.code, error.message)
+
+    @app.exception_handler(IllegalTransition)
+    async def _transition(_request: Request, exc: IllegalTransition) -> JSONResponse:
+        return error_response(409, "illegal_transition", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(part) for part in err["loc"]),
+                # Some pydantic messages quote part of the input; these say what was expected.
+                "problem": "must be a UUID" if err["type"].startswith("uuid") else err["msg"],
+            }
+            for err in exc.errors()
+        ]
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            return error_response(422, "invalid_json", "the request body is not valid JSON")
+        return error_response(422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        response = error_response(exc.status_code, code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        # Type and route only: exception messages can quote personal data.
+        log.error(
+            "incident %s: %s on %s %s",
+            incident,
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+        )
+        return error_response(500, "internal", f"internal error (incident {incident})")

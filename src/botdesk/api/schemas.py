@@ -1,0 +1,113 @@
+"""Request and response bodies of the public API (v1). Changing a field here is an API change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from botdesk.models import Conversation, ConversationStatus, SenderKind, Tenant
+from botdesk.transcripts import StoredMessage
+
+
+class StartConversationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(
+        default=None,
+        max_length=35,
+        description="The page's or browser's language (BCP 47, e.g. 'sv-FI'); "
+        "the tenant's default is used when it is not one of the tenant's languages.",
+    )
+
+
+class ConversationOut(BaseModel):
+    id: uuid.UUID
+    tenant: str = Field(description="The tenant's slug.")
+    status: ConversationStatus
+    language: str
+    created_at: dt.datetime
+    last_seq: int = Field(description="The highest message sequence number so far.")
+    retention_days: int = Field(
+        description="Days after the last activity that a conversation with only the bot is kept."
+    )
+
+    @classmethod
+    def of(cls, conversation: Conversation, tenant: Tenant) -> ConversationOut:
+        return cls(
+            id=conversation.id,
+            tenant=tenant.slug,
+            status=conversation.status,
+            language=conversation.language,
+            created_at=conversation.created_at,
+            last_seq=conversation.last_seq,
+            retention_days=tenant.retention_bot_days,
+        )
+
+
+class StartConversationOut(BaseModel):
+    conversation: ConversationOut
+    visitor_token: str = Field(
+        description="Bearer token for this conversation only. It is shown once and never stored "
+        "by the server (only its hash is)."
+    )
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="What the visitor wrote (plain text; never rendered as HTML).")
+    client_message_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="A client-chosen id; a retried send with the same id is stored once.",
+    )
+
+
+class ButtonOut(BaseModel):
+    label: str
+    payload: str
+
+
+class MessageOut(BaseModel):
+    seq: int
+    sender: SenderKind
+    text: str
+    buttons: list[ButtonOut]
+    created_at: dt.datetime
+    reply_to_seq: int | None
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> MessageOut:
+        return cls(
+            seq=message.seq,
+            sender=message.sender,
+            text=message.content.text,
+            buttons=[ButtonOut(label=b.label, payload=b.payload) for b in message.content.buttons],
+            created_at=message.created_at,
+            reply_to_seq=message.reply_to_seq,
+        )
+
+
+class PostMessageOut(BaseModel):
+    message: MessageOut
+    replies: list[MessageOut]
+    status: ConversationStatus
+
+
+class MessagesOut(BaseModel):
+    messages: list[MessageOut]
+    status: ConversationStatus
+    last_seq: int
+    has_more: bool = Field(description="True when more messages follow; ask again after the last.")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, str]] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

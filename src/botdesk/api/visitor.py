@@ -1,0 +1,129 @@
+"""Visitor API v1: what the chat widget calls. Authenticated by a per-conversation token."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from botdesk import access
+from botdesk.actions.audit import Actor
+from botdesk.actions.conversations import (
+    erase_conversation,
+    post_visitor_message,
+    start_conversation,
+)
+from botdesk.api.deps import RuntimeDep, SessionDep, VisitorToken
+from botdesk.api.schemas import (
+    ConversationOut,
+    ErrorOut,
+    MessageIn,
+    MessageOut,
+    MessagesOut,
+    PostMessageOut,
+    StartConversationIn,
+    StartConversationOut,
+)
+from botdesk.errors import Invalid, TooLarge
+from botdesk.transcripts import ConversationCipher, decrypt_all
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (401, 404, 409, 413, 422)
+}
+router = APIRouter(prefix="/api/v1", tags=["visitor"], responses=_ERRORS)
+
+
+@router.post(
+    "/tenants/{slug}/conversations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StartConversationOut,
+    summary="Start a conversation",
+)
+def start(
+    slug: str, runtime: RuntimeDep, session: SessionDep, body: StartConversationIn | None = None
+) -> StartConversationOut:
+    tenant = access.tenant_by_slug(session, slug)
+    started = start_conversation(session, runtime.keyring, tenant, body.language if body else None)
+    session.flush()
+    return StartConversationOut(
+        conversation=ConversationOut.of(started.conversation, tenant),
+        visitor_token=started.visitor_token,
+    )
+
+
+@router.get(
+    "/conversations/{conversation_id}",
+    response_model=ConversationOut,
+    summary="Get a conversation's state",
+)
+def get_conversation(
+    conversation_id: uuid.UUID, token: VisitorToken, session: SessionDep
+) -> ConversationOut:
+    conversation = access.conversation_for_visitor(session, conversation_id, token)
+    return ConversationOut.of(conversation, access.tenant_by_id(session, conversation.tenant_id))
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PostMessageOut,
+    summary="Send a visitor message and get the bot's replies",
+)
+def send_message(
+    conversation_id: uuid.UUID, body: MessageIn, token: VisitorToken, runtime: RuntimeDep
+) -> PostMessageOut:
+    text = body.text.strip()
+    if not text:
+        raise Invalid("a message cannot be empty")
+    limit = runtime.settings.max_message_chars
+    if len(text) > limit:
+        raise TooLarge(f"a message can have at most {limit} characters")
+    posted = post_visitor_message(runtime, conversation_id, token, text, body.client_message_id)
+    return PostMessageOut(
+        message=MessageOut.of(posted.message),
+        replies=[MessageOut.of(m) for m in posted.replies],
+        status=posted.status,
+    )
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessagesOut,
+    summary="List messages after a sequence number",
+)
+def list_messages(
+    conversation_id: uuid.UUID,
+    token: VisitorToken,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    after: Annotated[int, Query(ge=0, description="Return messages with seq > after.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MessagesOut:
+    conversation = access.conversation_for_visitor(session, conversation_id, token)
+    tenant = access.tenant_by_id(session, conversation.tenant_id)
+    rows = access.messages_after(session, conversation, after, limit + 1)
+    cipher = ConversationCipher(runtime.keyring, tenant, conversation)
+    return MessagesOut(
+        messages=[MessageOut.of(m) for m in decrypt_all(cipher, rows[:limit])],
+        status=conversation.status,
+        last_seq=conversation.last_seq,
+        has_more=len(rows) > limit,
+    )
+
+
+@router.delete(
+    "/conversations/{conversation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase the conversation (the shopper's own deletion)",
+)
+def delete_conversation(
+    conversation_id: uuid.UUID, token: VisitorToken, runtime: RuntimeDep
+) -> Response:
+    with runtime.db.session() as session:
+        conversation = access.conversation_for_visitor(session, conversation_id, token)
+        tenant_id = conversation.tenant_id
+    erase_conversation(
+        runtime, Actor.visitor(), tenant_id, conversation_id, reason="visitor_request"
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

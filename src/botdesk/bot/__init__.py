@@ -1,0 +1,1 @@
+"""The bot: where replies to a visitor's message come from."""

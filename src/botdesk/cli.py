@@ -1,0 +1,264 @@
+"""The `botdesk` command: serve, migrate, seed the demo, manage tenants and staff."""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from botdesk import schema
+from botdesk.actions.audit import Actor
+from botdesk.errors import BotdeskError
+from botdesk.models import Role
+from botdesk.runtime import Runtime, build_runtime
+from botdesk.settings import ConfigError, generate_master_key, load_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="botdesk: privacy-first customer-service chat for web shops.",
+)
+tenant_app = typer.Typer(no_args_is_help=True, help="Create and list tenants (merchants).")
+user_app = typer.Typer(no_args_is_help=True, help="Create staff accounts.")
+key_app = typer.Typer(no_args_is_help=True, help="Master key utilities.")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="key")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def runtime_for_cli(*, require_schema: bool = True) -> Iterator[Runtime]:
+    """Build the runtime, turning configuration and domain errors into clear exits."""
+    try:
+        runtime = build_runtime(load_settings())
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    try:
+        if require_schema and not schema.is_current(runtime.db.engine):
+            raise fail("the database schema is not current; run `botdesk migrate` first", 2)
+        yield runtime
+    except BotdeskError as exc:
+        raise fail(exc.message) from None
+    finally:
+        runtime.close()
+
+
+def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, default=str) if as_json else text)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the current version."""
+    with runtime_for_cli(require_schema=False) as runtime:
+        before = schema.current_revision(runtime.db.engine)
+        schema.upgrade(runtime.db.engine)
+        after = schema.current_revision(runtime.db.engine)
+    typer.echo(f"database at revision {after}" + ("" if before != after else " (no change)"))
+
+
+@app.command()
+def demo() -> None:
+    """Seed the demo tenant and its staff (development only; idempotent)."""
+    from botdesk.demo import seed_demo
+
+    with runtime_for_cli() as runtime:
+        try:
+            logins = seed_demo(runtime)
+        except ConfigError as exc:
+            raise fail(str(exc), 2) from None
+        base = runtime.settings.base_url
+    typer.echo(f"demo tenant ready: shop {base}/ · console {base}/console")
+    for login in logins:
+        typer.echo(f"  {login.role.value:8} {login.email}  password: {login.password}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Serve the API, console and demo shop."""
+    import uvicorn
+
+    from botdesk.api.app import create_app
+    from botdesk.logs import configure_logging
+
+    with runtime_for_cli() as runtime:
+        configure_logging(runtime.settings.log_level)
+        # Bind first, so a busy port is a one-line error rather than a traceback after start-up.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise fail(
+                    f"port {port} on {host} is already in use; stop the other server or pass --port"
+                ) from None
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        config = uvicorn.Config(
+            create_app(runtime), log_config=None, access_log=False, proxy_headers=False
+        )
+        typer.echo(f"botdesk serving on http://{host}:{port}", err=True)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: Annotated[str, typer.Argument(help="URL-safe id used in the script tag.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    languages: Annotated[str, typer.Option(help="Comma-separated, first is default.")] = "en",
+    retention_days: Annotated[int, typer.Option(help="Days bot-only chats are kept.")] = 90,
+    agent_retention_days: Annotated[
+        int | None, typer.Option(help="Maximum days chats with an agent are kept.")
+    ] = None,
+    origin: Annotated[
+        list[str] | None, typer.Option(help="Allowed widget origin (repeatable).")
+    ] = None,
+    privacy_policy_url: Annotated[str | None, typer.Option(help="Shown in the widget.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a tenant with its own encryption key."""
+    from botdesk.actions.tenants import create_tenant
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenant = create_tenant(
+            session,
+            runtime.keyring,
+            Actor.operator(),
+            slug=slug,
+            name=name,
+            languages=languages.split(","),
+            retention_bot_days=retention_days,
+            retention_agent_days=agent_retention_days,
+            allowed_origins=origin or [],
+            privacy_policy_url=privacy_policy_url,
+        )
+        data = {
+            "id": str(tenant.id),
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "languages": tenant.languages,
+            "retention_bot_days": tenant.retention_bot_days,
+            "retention_agent_days": tenant.retention_agent_days,
+        }
+    emit(data, as_json, f"created tenant {slug} ({data['id']})")
+
+
+@tenant_app.command("list")
+def tenant_list(as_json: JsonFlag = False) -> None:
+    """List tenants."""
+    from sqlalchemy import select
+
+    from botdesk.models import Tenant
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenants = session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+        rows: list[dict[str, Any]] = [
+            {
+                "slug": t.slug,
+                "name": t.name,
+                "languages": t.languages,
+                "retention_bot_days": t.retention_bot_days,
+            }
+            for t in tenants
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+    for row in [] if as_json else rows:
+        typer.echo(
+            f"{row['slug']:20} {row['name']}  ({','.join(row['languages'])}, "
+            f"{row['retention_bot_days']} days)"
+        )
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="Login email; one account per person.")],
+    name: Annotated[str, typer.Option(help="Display name shown to colleagues.")],
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug to give a role in.")] = None,
+    role: Annotated[Role, typer.Option(help="Role in the tenant.")] = Role.AGENT,
+    password_file: Annotated[
+        Path | None, typer.Option(help="Read the password from this file ('-' for stdin).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a staff account (the password is prompted for unless --password-file is given)."""
+    from botdesk import access
+    from botdesk.actions.users import create_user
+
+    if password_file is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    elif str(password_file) == "-":
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        try:
+            password = password_file.read_text().rstrip("\n")
+        except OSError as exc:
+            raise fail(f"cannot read {password_file}: {exc.strerror}") from None
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenant_row = access.tenant_by_slug(session, tenant) if tenant else None
+        user = create_user(
+            session,
+            Actor.operator(),
+            email=email,
+            display_name=name,
+            password=password,
+            tenant=tenant_row,
+            role=role if tenant_row else None,
+        )
+        data = {
+            "id": str(user.id),
+            "email": user.email,
+            "tenant": tenant,
+            "role": role.value if tenant else None,
+        }
+    emit(
+        data,
+        as_json,
+        f"created user {data['email']}" + (f" ({role.value} in {tenant})" if tenant else ""),
+    )
+
+
+@key_app.command("generate")
+def key_generate() -> None:
+    """Print a new random master key for BOTDESK_MASTER_KEY."""
+    typer.echo(generate_master_key())
+
+
+@key_app.command("rotate")
+def key_rotate(
+    old_key_file: Annotated[Path, typer.Option(help="File holding the master key being retired.")],
+) -> None:
+    """Re-wrap every tenant key from the old master key to the configured one."""
+    from botdesk.actions.tenants import rewrap_tenant_keys
+    from botdesk.keys import KeyRing
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        try:
+            old = KeyRing(runtime.settings.read_key_file(old_key_file))
+        except ConfigError as exc:
+            raise fail(str(exc), 2) from None
+        moved = rewrap_tenant_keys(session, runtime.keyring, old, Actor.operator())
+    typer.echo(f"re-wrapped {moved} tenant key(s); the old master key can now be destroyed")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,44 @@
+"""Domain errors. The HTTP layer maps each to a status code and a stable JSON shape."""
+
+from __future__ import annotations
+
+
+class BotdeskError(Exception):
+    """Base for errors whose message is safe to show the caller (no personal data)."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(BotdeskError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(BotdeskError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(BotdeskError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(BotdeskError):
+    status_code = 409
+    code = "conflict"
+
+
+class Invalid(BotdeskError):
+    status_code = 422
+    code = "invalid"
+
+
+class TooLarge(BotdeskError):
+    status_code = 413
+    code = "too_large"

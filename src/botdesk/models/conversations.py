@@ -1,0 +1,149 @@
+"""Conversations, their explicit state machine, and their messages.
+
+    bot ──▶ pre_chat_form ──▶ queued ──▶ with_agent ──▶ closed
+     │            │             │
+     │            └─────────────┴──▶ offline_message ──▶ closed
+     └──────────────────────────────────────────────────▶ closed
+
+A conversation that never reached a human is retained as `bot_only`; reaching an agent (or
+leaving an offline message for one) makes it `with_agent`, which is kept under the tenant's
+separate rule. Only `transition()` changes a status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from botdesk.models.base import Base, BigId, Retention, TenantOwned, id_column, lifecycle, utcnow
+
+
+def _enum_column(enum: type[StrEnum]) -> Enum:
+    return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class ConversationStatus(StrEnum):
+    BOT = "bot"
+    PRE_CHAT_FORM = "pre_chat_form"
+    QUEUED = "queued"
+    WITH_AGENT = "with_agent"
+    OFFLINE_MESSAGE = "offline_message"
+    CLOSED = "closed"
+
+
+class RetentionClass(StrEnum):
+    BOT_ONLY = "bot_only"
+    WITH_AGENT = "with_agent"
+
+
+class IllegalTransition(Exception):
+    """A status change the state machine does not allow."""
+
+    def __init__(self, current: ConversationStatus, target: ConversationStatus) -> None:
+        super().__init__(f"a conversation cannot go from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+_S = ConversationStatus
+TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {
+    _S.BOT: frozenset({_S.PRE_CHAT_FORM, _S.OFFLINE_MESSAGE, _S.CLOSED}),
+    # The shopper may back out of the form and keep talking to the bot.
+    _S.PRE_CHAT_FORM: frozenset({_S.BOT, _S.QUEUED, _S.OFFLINE_MESSAGE, _S.CLOSED}),
+    # Leaving the queue returns to the bot; agents all going offline offers an offline message.
+    _S.QUEUED: frozenset({_S.BOT, _S.WITH_AGENT, _S.OFFLINE_MESSAGE, _S.CLOSED}),
+    _S.WITH_AGENT: frozenset({_S.CLOSED}),
+    _S.OFFLINE_MESSAGE: frozenset({_S.CLOSED}),
+    _S.CLOSED: frozenset(),
+}
+REACHES_A_HUMAN = frozenset({_S.WITH_AGENT, _S.OFFLINE_MESSAGE})
+
+
+def check_transition(current: ConversationStatus, target: ConversationStatus) -> None:
+    """Raise IllegalTransition unless `current → target` is allowed."""
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(current, target)
+
+
+class SenderKind(StrEnum):
+    VISITOR = "visitor"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Conversation(TenantOwned, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_tenant_id_status", "tenant_id", "status"),
+        # The retention purge scans by class and age within a tenant.
+        Index(
+            "ix_conversations_tenant_id_retention_class_last_activity_at",
+            "tenant_id",
+            "retention_class",
+            "last_activity_at",
+        ),
+        {"info": lifecycle(Retention.CONVERSATION, subject_export=True)},
+    )
+
+    id: Mapped[uuid.UUID] = id_column()
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    status: Mapped[ConversationStatus] = mapped_column(
+        _enum_column(ConversationStatus), default=ConversationStatus.BOT
+    )
+    retention_class: Mapped[RetentionClass] = mapped_column(
+        _enum_column(RetentionClass), default=RetentionClass.BOT_ONLY
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # SHA-256 of the visitor's bearer token; the token itself is only ever in the browser.
+    visitor_token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The conversation data key wrapped by the tenant key. Set to NULL to crypto-shred.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Highest sequence number handed out; messages take last_seq + 1 atomically.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    assigned_agent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+
+
+class Message(TenantOwned, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id", "seq"),
+        # A retried send carries the same client id and gets the stored message back.
+        UniqueConstraint("tenant_id", "conversation_id", "client_message_id"),
+        Index("ix_messages_conversation_id", "conversation_id"),
+        {"info": lifecycle(Retention.CONVERSATION, subject_export=True)},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    sender_kind: Mapped[SenderKind] = mapped_column(_enum_column(SenderKind))
+    sender_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    client_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # For bot/agent replies: the visitor message they answer (lets a retried send
+    # return the same replies).
+    reply_to_seq: Mapped[int | None] = mapped_column(default=None)
+    # AES-GCM ciphertext of the JSON content {"text": ..., "buttons": [...]} (see keys.py).
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

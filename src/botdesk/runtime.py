@@ -1,0 +1,35 @@
+"""The long-lived objects one botdesk process holds, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botdesk.bot.keywords import KeywordResponder
+from botdesk.bot.responder import Responder
+from botdesk.broker import create_broker
+from botdesk.db import Database
+from botdesk.keys import KeyRing
+from botdesk.models import Tenant
+from botdesk.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keyring: KeyRing
+
+    def responder_for(self, tenant: Tenant) -> Responder:
+        """The responder that answers this tenant's visitors (the bot engine plugs in here)."""
+        return KeywordResponder()
+
+    def close(self) -> None:
+        self.db.broker.close()
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Resolve the master key, connect the database and broker; raises ConfigError on bad config."""
+    keyring = KeyRing(settings.resolve_master_key())
+    db = Database(settings.database_url, create_broker(settings.redis_url))
+    return Runtime(settings=settings, db=db, keyring=keyring)

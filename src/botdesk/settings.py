@@ -1,0 +1,174 @@
+"""Process-wide settings, read once from BOTDESK_* environment variables.
+
+Per-tenant settings (languages, retention, widget) live in the database, not here.
+Every field is documented in docs/configuration.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MASTER_KEY_BYTES = 32
+# Values people paste from examples. Refused outside development so that a demo key never
+# protects real shoppers' messages.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "change_me", "secret", "placeholder", "password", "xxx", "todo"}
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """All process settings. Construct with `load_settings()`."""
+
+    model_config = SettingsConfigDict(env_prefix="BOTDESK_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.PRODUCTION
+    database_url: str = "sqlite:///./var/botdesk.db"
+    redis_url: str | None = None
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    data_dir: Path = Path("./var")
+    base_url: str = "http://127.0.0.1:8000"
+    max_message_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
+    max_request_bytes: Annotated[int, Field(ge=1024, le=10_000_000)] = 65_536
+    staff_session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_password_file: Path | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "botdesk <no-reply@localhost>"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # psycopg 3 is the only PostgreSQL driver we install; accept the plain scheme.
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+psycopg://" + value.removeprefix(plain)
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.master_key is not None and self.master_key_file is not None:
+            raise ValueError("set BOTDESK_MASTER_KEY or BOTDESK_MASTER_KEY_FILE, not both")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @cached_property
+    def smtp_secret(self) -> str | None:
+        """The SMTP password, from the variable or its *_FILE."""
+        if self.smtp_password_file is not None:
+            return self.smtp_password_file.read_text().strip()
+        return self.smtp_password.get_secret_value() if self.smtp_password else None
+
+    def resolve_master_key(self) -> bytes:
+        """Return the 32-byte master key, generating the embedded default's key file if needed."""
+        if self.master_key is not None:
+            return _decode_key(self.master_key.get_secret_value(), "BOTDESK_MASTER_KEY", self)
+        path = self.master_key_file
+        if path is None:
+            if not self.is_sqlite:
+                # A shared database must never get a key that lives on one node's disk only.
+                raise ConfigError(
+                    "BOTDESK_MASTER_KEY or BOTDESK_MASTER_KEY_FILE must be set when the "
+                    "database is PostgreSQL (generate one with `botdesk key generate`)"
+                )
+            path = self.data_dir / "master.key"
+            if not path.exists():
+                _write_new_key_file(path)
+        return self.read_key_file(path)
+
+    def read_key_file(self, path: Path) -> bytes:
+        """A master key from a file, checked like BOTDESK_MASTER_KEY."""
+        try:
+            text = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the master key file {path}: {exc.strerror}") from None
+        return _decode_key(text, f"the master key file {path}", self)
+
+
+def generate_master_key() -> str:
+    """A fresh master key in the encoding BOTDESK_MASTER_KEY expects."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(MASTER_KEY_BYTES)).decode()
+
+
+def _write_new_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: two processes starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_master_key() + "\n")
+
+
+def _decode_key(text: str, source: str, settings: Settings) -> bytes:
+    if text.strip().lower() in PLACEHOLDER_SECRETS and not settings.is_development:
+        raise ConfigError(
+            f"{source} holds a placeholder value; generate a real key with `botdesk key generate`"
+        )
+    try:
+        key = base64.urlsafe_b64decode(text.strip().encode())
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{source} is not valid base64") from None
+    if len(key) != MASTER_KEY_BYTES:
+        raise ConfigError(f"{source} must decode to {MASTER_KEY_BYTES} bytes, not {len(key)}")
+    if key == bytes(MASTER_KEY_BYTES) and not settings.is_development:
+        raise ConfigError(f"{source} is all zeros; generate a real key with `botdesk key generate`")
+    return key
+
+
+def load_settings() -> Settings:
+    """Read the environment once; configuration errors become ConfigError with a clear message."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"BOTDESK_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,74 @@
+"""Message content and its encryption under the conversation's data key.
+
+A message body is a small JSON document, {"text": ..., "buttons": [...]}, sealed with AES-GCM;
+the bot's quick replies and links therefore need no schema change and are encrypted too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from botdesk.keys import KeyRing, message_aad, open_sealed, seal
+from botdesk.models import Conversation, Message, SenderKind, Tenant
+
+
+@dataclass(frozen=True)
+class Button:
+    """A quick reply: `label` is shown, `payload` is sent back as the visitor's next message."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class MessageContent:
+    text: str
+    buttons: tuple[Button, ...] = field(default=())
+
+    def to_bytes(self) -> bytes:
+        data = {"text": self.text, "buttons": [[b.label, b.payload] for b in self.buttons]}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> MessageContent:
+        data = json.loads(raw)
+        return cls(text=data["text"], buttons=tuple(Button(*pair) for pair in data["buttons"]))
+
+
+class ConversationCipher:
+    """Seals and opens one conversation's message bodies."""
+
+    def __init__(self, keyring: KeyRing, tenant: Tenant, conversation: Conversation) -> None:
+        if conversation.tenant_id != tenant.id:
+            raise ValueError("conversation does not belong to this tenant")
+        tenant_key = keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id)
+        self._conversation_id = conversation.id
+        self._key = KeyRing.conversation_key(tenant_key, conversation.id, conversation.wrapped_key)
+
+    def seal(self, seq: int, content: MessageContent) -> bytes:
+        return seal(self._key, content.to_bytes(), message_aad(self._conversation_id, seq))
+
+    def open(self, message: Message) -> MessageContent:
+        raw = open_sealed(self._key, message.body, message_aad(self._conversation_id, message.seq))
+        return MessageContent.from_bytes(raw)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as callers see it: decrypted, with its place in the conversation."""
+
+    seq: int
+    sender: SenderKind
+    content: MessageContent
+    created_at: dt.datetime
+    reply_to_seq: int | None
+
+
+def decrypt_all(cipher: ConversationCipher, messages: Sequence[Message]) -> list[StoredMessage]:
+    return [
+        StoredMessage(m.seq, m.sender_kind, cipher.open(m), m.created_at, m.reply_to_seq)
+        for m in messages
+    ]

@@ -1,0 +1,150 @@
+"""The staff console: sign-in, a tenant's conversations, transcripts (each read audited).
+
+Console sessions are server-side rows; the cookie holds a random token whose SHA-256 is stored.
+Forms are protected from cross-site posts by SameSite=Strict cookies plus a per-session CSRF
+token (an HMAC of the session token, so nothing extra is stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from botdesk import access
+from botdesk.actions.conversations import read_transcript
+from botdesk.actions.users import session_user, sign_in, sign_out
+from botdesk.api.deps import RuntimeDep, SessionDep
+from botdesk.errors import BotdeskError
+from botdesk.models import ConversationStatus, User
+from botdesk.web import SECURITY_HEADERS, TEMPLATES
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+COOKIE = "botdesk_console"
+
+
+def csrf_token(session_token: str) -> str:
+    return hmac.new(session_token.encode(), b"botdesk/csrf/v1", hashlib.sha256).hexdigest()
+
+
+def _page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _signed_in(request: Request, session: Session) -> tuple[User, str] | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    user = session_user(session, token)
+    return (user, token) if user is not None else None
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/console/login", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    runtime: RuntimeDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    if not email.strip() or not password:
+        return _page(
+            request, "login.html", 422, error="Enter your email and password.", email=email
+        )
+    lifetime = dt.timedelta(hours=runtime.settings.staff_session_hours)
+    with runtime.db.session() as session:
+        result = sign_in(session, email=email, password=password, lifetime=lifetime)
+    if result is None:
+        return _page(request, "login.html", 401, error="Wrong email or password.", email=email)
+    _user, token = result
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=runtime.settings.secure_cookies,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token and hmac.compare_digest(csrf, csrf_token(token)):
+        with runtime.db.session() as session:
+            sign_out(session, token)
+    response = _to_login()
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+@router.get("")
+def home(request: Request, session: SessionDep, tenant: str | None = None) -> Response:
+    signed_in = _signed_in(request, session)
+    if signed_in is None:
+        return _to_login()
+    user, token = signed_in
+    try:
+        staff = access.staff_context(session, user, tenant)
+    except BotdeskError as exc:
+        return _page(request, "error.html", exc.status_code, user=user, message=exc.message)
+    counts = access.status_counts(session, staff)
+    can_read = staff.role in access.TRANSCRIPT_ROLES
+    return _page(
+        request,
+        "console.html",
+        staff=staff,
+        tenants=access.staff_tenants(session, user),
+        counts=[(status, counts.get(status, 0)) for status in ConversationStatus],
+        conversations=access.conversations_for_staff(session, staff) if can_read else [],
+        can_read=can_read,
+        csrf=csrf_token(token),
+    )
+
+
+@router.get("/conversations/{conversation_id}")
+def transcript(
+    request: Request,
+    conversation_id: uuid.UUID,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    tenant: str | None = None,
+) -> Response:
+    signed_in = _signed_in(request, session)
+    if signed_in is None:
+        return _to_login()
+    user, token = signed_in
+    try:
+        staff = access.staff_context(session, user, tenant)
+        conversation, messages = read_transcript(runtime, session, staff, conversation_id)
+    except BotdeskError as exc:
+        return _page(request, "error.html", exc.status_code, user=user, message=exc.message)
+    return _page(
+        request,
+        "transcript.html",
+        staff=staff,
+        conversation=conversation,
+        messages=messages,
+        csrf=csrf_token(token),
+    )

@@ -1,0 +1,283 @@
+"""Shared fixtures: every database-backed test runs on SQLite, and on PostgreSQL (with Redis as
+the broker, the scale-out configuration) when BOTDESK_TEST_POSTGRES_URL is set.
+
+Each backend gets its own freshly migrated database for the session; every table is emptied
+after each test, so tests are isolated without paying for a migration each.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+# Tests must not pick up a developer's BOTDESK_* configuration.
+for _name in [
+    n for n in os.environ if n.startswith("BOTDESK_") and not n.startswith("BOTDESK_TEST_")
+]:
+    del os.environ[_name]
+
+from botdesk import schema  # noqa: E402
+from botdesk.actions.audit import Actor  # noqa: E402
+from botdesk.actions.tenants import create_tenant  # noqa: E402
+from botdesk.actions.users import create_user  # noqa: E402
+from botdesk.api.app import create_app  # noqa: E402
+from botdesk.models import Base, Role, Tenant, User  # noqa: E402
+from botdesk.runtime import Runtime, build_runtime  # noqa: E402
+from botdesk.settings import Settings, generate_master_key  # noqa: E402
+
+POSTGRES_URL = os.environ.get("BOTDESK_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("BOTDESK_TEST_REDIS_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+PASSWORD = "correct horse battery staple"
+
+
+def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "development",
+        "database_url": database_url,
+        "master_key": generate_master_key(),
+        "data_dir": tmp,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _fresh_postgres_database() -> tuple[str, str]:
+    """Create an empty PostgreSQL database; returns (its URL, its name)."""
+    assert POSTGRES_URL is not None
+    name = f"botdesk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        Settings(database_url=POSTGRES_URL).database_url, isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    base = Settings(database_url=POSTGRES_URL).database_url
+    return base.rsplit("/", 1)[0] + "/" + name, name
+
+
+def _drop_postgres_database(name: str) -> None:
+    admin = create_engine(
+        Settings(database_url=POSTGRES_URL or "").database_url, isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A factory for empty databases of a backend, cleaned up at the end of the session."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'botdesk.db'}"
+        url, name = _fresh_postgres_database()
+        created.append(name)
+        return url
+
+    yield make
+    for name in created:
+        _drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def runtime(
+    backend: str, empty_database: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runtime]:
+    """A migrated database with its runtime; PostgreSQL runs pair it with the Redis broker."""
+    url = empty_database(backend)  # type: ignore[operator]
+    redis_url = REDIS_URL if backend == "postgres" else None
+    settings = make_settings(url, tmp_path_factory.mktemp("data"), redis_url=redis_url)
+    runtime = build_runtime(settings)
+    schema.upgrade(runtime.db.engine)
+    yield runtime
+    runtime.close()
+
+
+# Persona rows survive between tests: creating seven accounts costs seven argon2 hashes, which
+# are slow on purpose. Tests must not modify persona rows; anything else is deleted.
+_BASELINE: dict[str, tuple[set[uuid.UUID], set[uuid.UUID]]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "runtime" not in request.fixturenames:
+        return
+    runtime: Runtime = request.getfixturevalue("runtime")
+    tenant_ids, user_ids = _BASELINE.get(runtime.db.url, (set(), set()))
+    keep = {"tenants", "users", "memberships"}
+    with runtime.db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in keep:
+                connection.execute(table.delete())
+        connection.execute(Tenant.__table__.delete().where(Tenant.id.not_in(tenant_ids)))
+        connection.execute(User.__table__.delete().where(User.id.not_in(user_ids)))
+
+
+class LiveServer:
+    """uvicorn serving the app on a free loopback port, in a thread."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(
+            create_app(runtime), log_config=None, access_log=False, lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def server(runtime: Runtime) -> Iterator[LiveServer]:
+    with LiveServer(runtime) as live:
+        yield live
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class TenantPersonas:
+    tenant: Tenant
+    admin: User
+    agent: User
+    analyst: User
+
+
+@dataclass(frozen=True)
+class Personas:
+    """Two merchants with their staff, and a stranger with an account but no role anywhere."""
+
+    alice: TenantPersonas  # tenant "acme": fi, en
+    bob: TenantPersonas  # tenant "bobs": sv, nb, en
+    stranger: User
+
+
+def _staff(runtime: Runtime, tenant: Tenant, prefix: str) -> TenantPersonas:
+    with runtime.db.session() as session:
+        users = {
+            role: create_user(
+                session,
+                Actor.operator(),
+                email=f"{prefix}-{role.value}@example.com",
+                display_name=f"{prefix} {role.value}",
+                password=PASSWORD,
+                tenant=tenant,
+                role=role,
+            )
+            for role in Role
+        }
+    return TenantPersonas(tenant, users[Role.ADMIN], users[Role.AGENT], users[Role.ANALYST])
+
+
+@pytest.fixture(scope="session")
+def personas(runtime: Runtime) -> Personas:
+    with runtime.db.session() as session:
+        acme = create_tenant(
+            session,
+            runtime.keyring,
+            Actor.operator(),
+            slug="acme",
+            name="Acme Outdoor",
+            languages=["fi", "en"],
+        )
+        bobs = create_tenant(
+            session,
+            runtime.keyring,
+            Actor.operator(),
+            slug="bobs",
+            name="Bob's Boots",
+            languages=["sv", "nb", "en"],
+            retention_bot_days=60,
+        )
+    with runtime.db.session() as session:
+        stranger = create_user(
+            session,
+            Actor.operator(),
+            email="stranger@example.com",
+            display_name="Stranger",
+            password=PASSWORD,
+        )
+    personas = Personas(_staff(runtime, acme, "alice"), _staff(runtime, bobs, "bob"), stranger)
+    people = [personas.stranger] + [
+        user
+        for side in (personas.alice, personas.bob)
+        for user in (side.admin, side.agent, side.analyst)
+    ]
+    _BASELINE[runtime.db.url] = ({acme.id, bobs.id}, {user.id for user in people})
+    return personas
+
+
+@dataclass
+class VisitorChat:
+    """A shopper's conversation through the HTTP API."""
+
+    client: httpx.Client
+    id: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def send(self, text: str, **extra: object) -> httpx.Response:
+        return self.client.post(
+            f"/api/v1/conversations/{self.id}/messages",
+            json={"text": text, **extra},
+            headers=self.auth,
+        )
+
+    def messages(self, after: int = 0, **params: object) -> httpx.Response:
+        return self.client.get(
+            f"/api/v1/conversations/{self.id}/messages",
+            params={"after": after, **params},
+            headers=self.auth,
+        )
+
+
+def start_chat(client: httpx.Client, slug: str, language: str | None = None) -> VisitorChat:
+    response = client.post(
+        f"/api/v1/tenants/{slug}/conversations", json={"language": language} if language else None
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return VisitorChat(client, body["conversation"]["id"], body["visitor_token"])

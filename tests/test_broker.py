@@ -1,0 +1,89 @@
+"""Realtime events: published only after commit, delivered in-process and through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import httpx
+import pytest
+
+from botdesk.broker import Broker, InProcessBroker, RedisBroker
+from botdesk.db import publish_after_commit
+from botdesk.events import Event, EventType, conversation_channel, message_created
+from botdesk.runtime import Runtime
+from tests.conftest import Personas, start_chat
+
+REDIS_URL = os.environ.get("BOTDESK_TEST_REDIS_URL")
+BROKERS = ["inprocess"] + (["redis"] if REDIS_URL else [])
+
+
+def _broker(kind: str) -> Broker:
+    return RedisBroker(REDIS_URL or "") if kind == "redis" else InProcessBroker()
+
+
+async def _collect(broker: Broker, channel: str, publish: object, count: int) -> list[Event]:
+    async with broker.subscribe([channel]) as events:
+        await asyncio.sleep(0.05)  # Redis: let the SUBSCRIBE land before publishing
+        await asyncio.to_thread(publish)  # type: ignore[arg-type]
+        received = []
+        async with asyncio.timeout(5):
+            async for event in events:
+                received.append(event)
+                if len(received) == count:
+                    break
+        return received
+
+
+@pytest.mark.parametrize("kind", BROKERS)
+def test_subscribers_receive_events_on_their_channels(kind: str) -> None:
+    broker = _broker(kind)
+    tenant, mine, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def publish() -> None:
+        broker.publish(message_created(tenant, other, 1, "visitor"))
+        broker.publish(message_created(tenant, mine, 7, "bot"))
+
+    received = asyncio.run(_collect(broker, conversation_channel(mine), publish, 1))
+    assert received == [message_created(tenant, mine, 7, "bot")]
+    broker.close()
+
+
+def test_redis_outage_does_not_fail_the_publisher() -> None:
+    broker = RedisBroker("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    broker.publish(message_created(uuid.uuid4(), uuid.uuid4(), 1, "visitor"))
+    assert broker.ping() is False
+
+
+def test_events_are_published_after_commit_and_dropped_on_rollback(runtime: Runtime) -> None:
+    published: list[Event] = []
+    original = runtime.db.broker.publish
+    runtime.db.broker.publish = published.append  # type: ignore[method-assign]
+    try:
+        event = Event(EventType.CONVERSATION_ERASED, uuid.uuid4(), uuid.uuid4(), {})
+        with pytest.raises(RuntimeError), runtime.db.session() as session:
+            publish_after_commit(session, event)
+            raise RuntimeError("abort the unit of work")
+        assert published == []
+        with runtime.db.session() as session:
+            publish_after_commit(session, event)
+            assert published == []  # not before the commit
+        assert published == [event]
+    finally:
+        runtime.db.broker.publish = original  # type: ignore[method-assign]
+
+
+def test_a_visitor_message_announces_itself_without_its_text(
+    api: httpx.Client, personas: Personas, runtime: Runtime
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    channel = conversation_channel(uuid.UUID(chat.id))
+    received = asyncio.run(
+        _collect(runtime.db.broker, channel, lambda: chat.send("secret-canary hello"), 2)
+    )
+    assert [(e.type, e.payload) for e in received] == [
+        (EventType.MESSAGE_CREATED, {"seq": 1, "sender": "visitor"}),
+        (EventType.MESSAGE_CREATED, {"seq": 2, "sender": "bot"}),
+    ]
+    assert all("secret-canary" not in e.to_json() for e in received)

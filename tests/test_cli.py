@@ -1,0 +1,290 @@
+"""The `botdesk` command, run as a real subprocess the way operators run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from botdesk.settings import generate_master_key
+from tests.conftest import BACKENDS
+
+BOTDESK = [sys.executable, "-m", "botdesk"]
+
+
+@pytest.fixture(params=BACKENDS)
+def cli_env(
+    request: pytest.FixtureRequest, tmp_path: Path, empty_database: object
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTDESK_")}
+    env.update(
+        BOTDESK_ENVIRONMENT="development",
+        BOTDESK_DATABASE_URL=empty_database(request.param),  # type: ignore[operator]
+        BOTDESK_DATA_DIR=str(tmp_path / "var"),
+        BOTDESK_MASTER_KEY=generate_master_key(),
+    )
+    return env
+
+
+def run(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*BOTDESK, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_then_manage_tenants_and_users(cli_env: dict[str, str]) -> None:
+    not_yet = run(cli_env, "tenant", "list")
+    assert not_yet.returncode == 2
+    assert "run `botdesk migrate`" in not_yet.stderr
+    assert "Traceback" not in not_yet.stderr
+
+    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0001"
+    assert "no change" in run(cli_env, "migrate").stdout
+
+    created = run(
+        cli_env,
+        "tenant",
+        "create",
+        "nordic-wear",
+        "--name",
+        "Nordic Wear",
+        "--languages",
+        "sv,fi",
+        "--retention-days",
+        "60",
+        "--json",
+    )
+    assert created.returncode == 0, created.stderr
+    tenant = json.loads(created.stdout)
+    assert tenant["languages"] == ["sv", "fi"] and tenant["retention_bot_days"] == 60
+
+    listed = json.loads(run(cli_env, "tenant", "list", "--json").stdout)
+    assert [t["slug"] for t in listed] == ["nordic-wear"]
+
+    user = run(
+        cli_env,
+        "user",
+        "create",
+        "Agent@Example.com",
+        "--name",
+        "Agent A",
+        "--tenant",
+        "nordic-wear",
+        "--role",
+        "agent",
+        "--password-file",
+        "-",
+        "--json",
+        stdin="a long enough password\n",
+    )
+    assert user.returncode == 0, user.stderr
+    assert json.loads(user.stdout)["email"] == "agent@example.com"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tenant", "create", "Bad Slug", "--name", "X"], "a slug is 1-63 lowercase"),
+        (["tenant", "create", "ok", "--name", "X", "--languages", "de"], "unknown: de"),
+        (["tenant", "create", "ok", "--name", "X", "--retention-days", "0"], "between 1 and"),
+        (["tenant", "create", "ok", "--name", "X", "--origin", "https://a/b"], "no path"),
+        (
+            ["user", "create", "not-an-email", "--name", "X", "--password-file", "-"],
+            "does not look like an email",
+        ),
+        (
+            [
+                "user",
+                "create",
+                "a@example.com",
+                "--name",
+                "X",
+                "--tenant",
+                "nope",
+                "--password-file",
+                "-",
+            ],
+            "no tenant 'nope'",
+        ),
+    ],
+)
+def test_bad_arguments_get_one_clear_line(
+    cli_env: dict[str, str], args: list[str], message: str
+) -> None:
+    run(cli_env, "migrate")
+    result = run(cli_env, *args, stdin="a long enough password\n")
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_duplicates_and_weak_passwords_are_refused(cli_env: dict[str, str]) -> None:
+    run(cli_env, "migrate")
+    assert run(cli_env, "tenant", "create", "shop", "--name", "Shop").returncode == 0
+    again = run(cli_env, "tenant", "create", "shop", "--name", "Shop")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    weak = run(
+        cli_env,
+        "user",
+        "create",
+        "a@example.com",
+        "--name",
+        "A",
+        "--password-file",
+        "-",
+        stdin="short\n",
+    )
+    assert weak.returncode == 1 and "at least 12 characters" in weak.stderr
+
+
+def test_demo_seeds_idempotently_in_development_only(cli_env: dict[str, str]) -> None:
+    run(cli_env, "migrate")
+    first = run(cli_env, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "agent@demo.botdesk.test" in first.stdout
+    assert run(cli_env, "demo").returncode == 0
+    assert [t["slug"] for t in json.loads(run(cli_env, "tenant", "list", "--json").stdout)] == [
+        "demo"
+    ]
+    production = {**cli_env, "BOTDESK_ENVIRONMENT": "production"}
+    refused = run(production, "demo")
+    assert refused.returncode == 2
+    assert "BOTDESK_ENVIRONMENT=development" in refused.stderr
+
+
+def test_configuration_errors_stop_start_up_with_a_message(cli_env: dict[str, str]) -> None:
+    production = {**cli_env, "BOTDESK_ENVIRONMENT": "production", "BOTDESK_MASTER_KEY": "changeme"}
+    result = run(production, "migrate")
+    assert result.returncode == 2
+    assert "placeholder" in result.stderr and "Traceback" not in result.stderr
+    bad_url = run({**cli_env, "BOTDESK_DATABASE_URL": "mysql://x"}, "migrate")
+    assert bad_url.returncode == 2 and "BOTDESK_DATABASE_URL" in bad_url.stderr
+
+
+def test_key_generate_prints_a_usable_key(cli_env: dict[str, str]) -> None:
+    key = run(cli_env, "key", "generate").stdout.strip()
+    assert run({**cli_env, "BOTDESK_MASTER_KEY": key}, "migrate").returncode == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_answers_and_a_second_serve_on_the_same_port_fails_clearly(
+    cli_env: dict[str, str],
+) -> None:
+    run(cli_env, "migrate")
+    port = str(_free_port())
+    server = subprocess.Popen(
+        [*BOTDESK, "serve", "--port", port],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not come up"
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            time.sleep(0.2)
+        second = run(cli_env, "serve", "--port", port)
+        assert second.returncode == 1
+        assert f"port {port} on 127.0.0.1 is already in use" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        server.terminate()
+        _out, err = server.communicate(timeout=15)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why.
+    assert "Finished server process" in err
+    assert "Traceback" not in err
+
+
+def test_key_rotation_keeps_every_conversation_readable(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from botdesk import access
+    from botdesk.actions.conversations import post_visitor_message, start_conversation
+    from botdesk.runtime import build_runtime
+    from botdesk.settings import Settings
+    from botdesk.transcripts import ConversationCipher, decrypt_all
+
+    run(cli_env, "migrate")
+    run(cli_env, "tenant", "create", "shop", "--name", "Shop")
+    old_key, new_key = cli_env["BOTDESK_MASTER_KEY"], generate_master_key()
+    (tmp_path / "old.key").write_text(old_key)
+
+    def runtime_with(key: str) -> object:
+        return build_runtime(Settings(database_url=cli_env["BOTDESK_DATABASE_URL"], master_key=key))  # type: ignore[arg-type]
+
+    before = runtime_with(old_key)
+    with before.db.session() as session:  # type: ignore[attr-defined]
+        tenant = access.tenant_by_slug(session, "shop")
+        started = start_conversation(session, before.keyring, tenant, "en")  # type: ignore[attr-defined]
+    post_visitor_message(before, started.conversation.id, started.visitor_token, "hello")  # type: ignore[arg-type]
+    before.close()  # type: ignore[attr-defined]
+
+    rotated = run(
+        {**cli_env, "BOTDESK_MASTER_KEY": new_key},
+        "key",
+        "rotate",
+        "--old-key-file",
+        str(tmp_path / "old.key"),
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    assert "re-wrapped 1 tenant key(s)" in rotated.stdout
+    again = run(
+        {**cli_env, "BOTDESK_MASTER_KEY": new_key},
+        "key",
+        "rotate",
+        "--old-key-file",
+        str(tmp_path / "old.key"),
+    )
+    assert "re-wrapped 0 tenant key(s)" in again.stdout
+
+    after = runtime_with(new_key)
+    with after.db.session() as session:  # type: ignore[attr-defined]
+        conversation = access.conversation_for_visitor(
+            session, started.conversation.id, started.visitor_token
+        )
+        tenant = access.tenant_by_slug(session, "shop")
+        cipher = ConversationCipher(after.keyring, tenant, conversation)  # type: ignore[attr-defined]
+        texts = [
+            m.content.text
+            for m in decrypt_all(cipher, access.messages_after(session, conversation, 0, 10))
+        ]
+    after.close()  # type: ignore[attr-defined]
+    assert texts[0] == "hello"
+
+    (tmp_path / "third.key").write_text(generate_master_key())
+    refused = run(
+        {**cli_env, "BOTDESK_MASTER_KEY": generate_master_key()},
+        "key",
+        "rotate",
+        "--old-key-file",
+        str(tmp_path / "third.key"),
+    )
+    assert refused.returncode == 1 and "wrapped by neither key" in refused.stderr
