@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from botdesk.actions.audit import Actor
-from botdesk.actions.conversations import delete_shredded_conversation, shred_conversation_key
+from botdesk.actions.erasure import delete_shredded_conversation, shred_conversation_key
 from botdesk.keys import (
     DecryptionFailed,
     KeyDestroyed,

@@ -1,5 +1,6 @@
 """Conversation actions: start, post a visitor message (and the bot's replies), change status,
-erase. Each commits, audits where accountability needs it, and publishes after commit."""
+read a transcript. Each audits where accountability needs it and publishes after commit.
+Erasure lives in `actions/erasure.py`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,8 +17,8 @@ from botdesk import access
 from botdesk.actions.audit import Actor, record
 from botdesk.bot.responder import Turn
 from botdesk.db import publish_after_commit
-from botdesk.errors import Conflict, NotFound
-from botdesk.events import conversation_erased, message_created, status_changed
+from botdesk.errors import Conflict
+from botdesk.events import message_created, status_changed
 from botdesk.keys import KeyRing
 from botdesk.models import (
     Conversation,
@@ -141,6 +142,8 @@ def post_visitor_message(
     token: str,
     text: str,
     client_message_id: str | None = None,
+    *,
+    _retry: bool = True,
 ) -> PostedMessage:
     """Store the visitor's message, then the bot's replies, in two transactions.
 
@@ -175,9 +178,11 @@ def post_visitor_message(
             stored = decrypt_all(cipher, [visitor_message])[0]
     except IntegrityError:
         # Two copies of the same retried send raced; the other one won. Return its result.
-        if client_message_id is None:
+        if client_message_id is None or not _retry:
             raise
-        return post_visitor_message(runtime, conversation_id, token, text, client_message_id)
+        return post_visitor_message(
+            runtime, conversation_id, token, text, client_message_id, _retry=False
+        )
 
     with db.session() as session:
         conversation = access.conversation_for_visitor(session, conversation_id, token)
@@ -234,87 +239,6 @@ def transition(
     publish_after_commit(
         session, status_changed(conversation.tenant_id, conversation.id, old.value, target.value)
     )
-
-
-@dataclass(frozen=True)
-class ErasureReceipt:
-    conversation_id: uuid.UUID
-    messages_deleted: int
-
-
-def erase_conversation(
-    runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
-) -> ErasureReceipt:
-    """Crypto-shred a conversation, then delete its rows (two commits; safe to re-run)."""
-    shred_conversation_key(runtime, actor, tenant_id, conversation_id, reason=reason)
-    return delete_shredded_conversation(runtime, actor, tenant_id, conversation_id, reason=reason)
-
-
-def shred_conversation_key(
-    runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
-) -> None:
-    """Step 1 of erasure: destroy the conversation's data key, in a commit of its own.
-
-    From this commit on, the message bodies are unreadable wherever a copy of them lies
-    (the WAL, a replica, an export), even if step 2 never runs.
-    """
-    with runtime.db.session() as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
-            .with_for_update()
-        )
-        if conversation is None:
-            raise NotFound("conversation not found")
-        if conversation.wrapped_key is not None:
-            conversation.wrapped_key = None
-            record(
-                session,
-                actor,
-                "conversation.key_destroyed",
-                tenant_id=tenant_id,
-                target_kind="conversation",
-                target_id=conversation_id,
-                reason=reason,
-            )
-
-
-def delete_shredded_conversation(
-    runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
-) -> ErasureReceipt:
-    """Step 2 of erasure: delete a shredded conversation's rows and write the receipt."""
-    with runtime.db.session() as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
-            .with_for_update()
-        )
-        if conversation is None:
-            raise NotFound("conversation not found")
-        if conversation.wrapped_key is not None:
-            raise Conflict("the conversation's key must be destroyed before its rows")
-        in_conversation = (
-            Message.tenant_id == tenant_id,
-            Message.conversation_id == conversation_id,
-        )
-        deleted = session.scalar(select(func.count()).select_from(Message).where(*in_conversation))
-        session.execute(delete(Message).where(*in_conversation))
-        session.delete(conversation)
-        # The receipt: which conversation, why, how much. Its content is gone, so is its text.
-        record(
-            session,
-            actor,
-            "conversation.erased",
-            tenant_id=tenant_id,
-            target_kind="conversation",
-            target_id=conversation_id,
-            reason=reason,
-            messages_deleted=deleted or 0,
-        )
-        publish_after_commit(session, conversation_erased(tenant_id, conversation_id))
-    runtime.db.checkpoint()
-    log.info("erased conversation %s (%s, %d messages)", conversation_id, reason, deleted or 0)
-    return ErasureReceipt(conversation_id, deleted or 0)
 
 
 def read_transcript(

@@ -9,11 +9,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from botdesk import access
 from botdesk.actions.audit import Actor
-from botdesk.actions.conversations import (
-    erase_conversation,
-    post_visitor_message,
-    start_conversation,
-)
+from botdesk.actions.conversations import post_visitor_message, start_conversation
+from botdesk.actions.erasure import erase_conversation
 from botdesk.api.deps import RuntimeDep, SessionDep, VisitorToken
 from botdesk.api.schemas import (
     ConversationOut,
