@@ -25,8 +25,8 @@ test: $(BIN)/.installed
 	$(BIN)/pytest
 
 check: $(BIN)/.installed
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Regenerate the pinned constraints (no index URLs are written into the file).
