@@ -67,3 +67,13 @@ def test_environment_errors_name_the_variable(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BOTDESK_MAX_MESSAGE_CHARS", "0")
     with pytest.raises(ConfigError, match="BOTDESK_MAX_MESSAGE_CHARS"):
         load_settings()
+
+
+def test_placeholder_smtp_password_is_refused_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOTDESK_SMTP_PASSWORD", "changeme")
+    with pytest.raises(ConfigError, match="placeholder"):
+        load_settings()
+    monkeypatch.setenv("BOTDESK_ENVIRONMENT", "development")
+    assert load_settings().smtp_secret == "changeme"

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     def _one_key_source(self) -> Settings:
         if self.master_key is not None and self.master_key_file is not None:
             raise ValueError("set BOTDESK_MASTER_KEY or BOTDESK_MASTER_KEY_FILE, not both")
+        if self.smtp_password is not None and self.smtp_password_file is not None:
+            raise ValueError("set BOTDESK_SMTP_PASSWORD or BOTDESK_SMTP_PASSWORD_FILE, not both")
+        if (
+            self.environment is not Environment.DEVELOPMENT
+            and self.smtp_password is not None
+            and self.smtp_password.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+        ):
+            raise ValueError("BOTDESK_SMTP_PASSWORD holds a placeholder value")
         return self
 
     @property
@@ -160,6 +168,13 @@ def _decode_key(text: str, source: str, settings: Settings) -> bytes:
     return key
 
 
+def _describe(location: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    if not location:  # a rule across several settings names them itself
+        return message
+    return f"BOTDESK_{'_'.join(str(part) for part in location).upper()}: {message}"
+
+
 def load_settings() -> Settings:
     """Read the environment once; configuration errors become ConfigError with a clear message."""
     from pydantic import ValidationError
@@ -167,8 +182,5 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"BOTDESK_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_describe(err["loc"], err["msg"]) for err in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from None
