@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 
 from botdesk.actions.audit import Actor
 from botdesk.actions.tenants import create_tenant
 from botdesk.actions.users import create_user, grant_role
+from botdesk.content.loader import TenantContent, load_directory
+from botdesk.content.store import save_content
 from botdesk.models import Role, Tenant, User
 from botdesk.runtime import Runtime
 from botdesk.settings import ConfigError
 
 DEMO_SLUG = "demo"
+# The demo shop's bot content lives in the repository (content/demo) and doubles as a fixture.
+DEMO_CONTENT = Path(__file__).resolve().parents[2] / "content" / "demo"
 # Published on purpose, development only: `seed_demo` refuses outside development.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
 
@@ -69,3 +74,21 @@ def seed_demo(runtime: Runtime) -> list[DemoLogin]:
             else:
                 grant_role(session, actor, tenant=tenant, user=user, role=role)
     return [DemoLogin(email, role, DEMO_PASSWORD) for email, _name, role in DEMO_STAFF]
+
+
+def bundled_demo_content() -> TenantContent:
+    """The demo shop's content from the repository."""
+    return load_directory(DEMO_CONTENT)
+
+
+def load_demo_content(runtime: Runtime) -> int:
+    """Store the bundled content as the demo tenant's (a no-op if unchanged) and ready its bot."""
+    content = bundled_demo_content()
+    with runtime.db.session() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+        assert tenant is not None, "seed the demo tenant first"
+        version, _new = save_content(session, Actor.operator(), tenant, content)
+        tenant_id = tenant.id
+    with runtime.db.session() as session:
+        runtime.bots.responder(session, tenant_id)  # trains and stores the model if missing
+    return version

@@ -80,6 +80,10 @@ def message_aad(conversation_id: uuid.UUID, seq: int) -> bytes:
     return b"botdesk/message/v1|" + conversation_id.bytes + seq.to_bytes(8, "big")
 
 
+def bot_state_aad(conversation_id: uuid.UUID) -> bytes:
+    return b"botdesk/bot-state/v1|" + conversation_id.bytes
+
+
 class KeyRing:
     """Wraps and unwraps tenant and conversation keys under one master key."""
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
 
 from botdesk.bot.keywords import KeywordResponder
+from botdesk.bot.registry import BotRegistry
 from botdesk.bot.responder import Responder
 from botdesk.broker import create_broker
 from botdesk.db import Database
@@ -18,10 +21,11 @@ class Runtime:
     settings: Settings
     db: Database
     keyring: KeyRing
+    bots: BotRegistry = field(default_factory=BotRegistry)
 
-    def responder_for(self, tenant: Tenant) -> Responder:
-        """The responder that answers this tenant's visitors (the bot engine plugs in here)."""
-        return KeywordResponder()
+    def responder_for(self, session: Session, tenant: Tenant) -> Responder:
+        """The tenant's bot, or the keyword responder for a tenant with no content yet."""
+        return self.bots.responder(session, tenant.id) or KeywordResponder()
 
     def close(self) -> None:
         self.db.broker.close()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from botdesk.keys import KeyRing, message_aad, open_sealed, seal
+from botdesk.keys import KeyRing, bot_state_aad, message_aad, open_sealed, seal
 from botdesk.models import Conversation, Message, SenderKind, Tenant
 
 
@@ -50,6 +51,18 @@ class ConversationCipher:
 
     def seal(self, seq: int, content: MessageContent) -> bytes:
         return seal(self._key, content.to_bytes(), message_aad(self._conversation_id, seq))
+
+    def seal_state(self, state: Mapping[str, Any]) -> bytes:
+        raw = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+        return seal(self._key, raw, bot_state_aad(self._conversation_id))
+
+    def open_state(self, blob: bytes | None) -> dict[str, Any]:
+        if blob is None:
+            return {}
+        state: dict[str, Any] = json.loads(
+            open_sealed(self._key, blob, bot_state_aad(self._conversation_id))
+        )
+        return state
 
     def open(self, message: Message) -> MessageContent:
         raw = open_sealed(self._key, message.body, message_aad(self._conversation_id, message.seq))

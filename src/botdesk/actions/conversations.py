@@ -134,6 +134,9 @@ class PostedMessage:
     message: StoredMessage
     replies: list[StoredMessage]
     status: ConversationStatus
+    language: str
+    # The hook for the handover: the bot answered a request for a person.
+    handover_requested: bool = False
 
 
 def post_visitor_message(
@@ -143,6 +146,7 @@ def post_visitor_message(
     text: str,
     client_message_id: str | None = None,
     *,
+    payload: str | None = None,
     _retry: bool = True,
 ) -> PostedMessage:
     """Store the visitor's message, then the bot's replies, in two transactions.
@@ -164,6 +168,7 @@ def post_visitor_message(
                         decrypt_all(cipher, [earlier])[0],
                         decrypt_all(cipher, replies),
                         conversation.status,
+                        conversation.language,
                     )
             if conversation.status is ConversationStatus.CLOSED:
                 raise Conflict("this conversation is closed; start a new one")
@@ -181,14 +186,14 @@ def post_visitor_message(
         if client_message_id is None or not _retry:
             raise
         return post_visitor_message(
-            runtime, conversation_id, token, text, client_message_id, _retry=False
+            runtime, conversation_id, token, text, client_message_id, payload=payload, _retry=False
         )
 
     with db.session() as session:
         conversation = access.conversation_for_visitor(session, conversation_id, token)
         # The bot stays silent once the conversation has left it (queue, agent, closed).
         if conversation.status is not ConversationStatus.BOT:
-            return PostedMessage(stored, [], conversation.status)
+            return PostedMessage(stored, [], conversation.status, conversation.language)
         history = access.messages_after(
             session, conversation, max(0, stored.seq - HISTORY_FOR_BOT), HISTORY_FOR_BOT
         )
@@ -197,10 +202,15 @@ def post_visitor_message(
             tenant_slug=tenant.slug,
             conversation_id=conversation.id,
             language=conversation.language,
-            status=conversation.status,
             text=text,
             history=[m.content for m in decrypt_all(cipher, history[:-1])],
+            payload=payload,
+            state=cipher.open_state(conversation.bot_state),
         )
+        answer = runtime.responder_for(session, tenant).respond(turn)
+        conversation.bot_state = cipher.seal_state(answer.state)
+        if answer.language in tenant.languages:
+            conversation.language = answer.language
         replies = [
             _append(
                 session,
@@ -210,9 +220,15 @@ def post_visitor_message(
                 reply.content,
                 reply_to_seq=stored.seq,
             )
-            for reply in runtime.responder_for(tenant).respond(turn)
+            for reply in answer.replies
         ]
-        return PostedMessage(stored, decrypt_all(cipher, replies), conversation.status)
+        return PostedMessage(
+            stored,
+            decrypt_all(cipher, replies),
+            conversation.status,
+            conversation.language,
+            handover_requested=any(reply.wants_human for reply in answer.replies),
+        )
 
 
 def transition(

@@ -63,6 +63,12 @@ class MessageIn(BaseModel):
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="A client-chosen id; a retried send with the same id is stored once.",
     )
+    payload: str | None = Field(
+        default=None,
+        pattern=r"^intent:[a-z][a-z0-9_]{1,62}$",
+        description="The payload of the quick-reply button the visitor pressed (its label goes "
+        "in `text`), so the bot knows exactly what was chosen.",
+    )
 
 
 class ButtonOut(BaseModel):
@@ -94,6 +100,10 @@ class PostMessageOut(BaseModel):
     message: MessageOut
     replies: list[MessageOut]
     status: ConversationStatus
+    language: str = Field(description="The conversation's language after this message.")
+    handover_requested: bool = Field(
+        description="The bot is handing the conversation to a person (the shopper asked for one)."
+    )
 
 
 class MessagesOut(BaseModel):

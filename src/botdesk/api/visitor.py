@@ -76,11 +76,15 @@ def send_message(
     limit = runtime.settings.max_message_chars
     if len(text) > limit:
         raise TooLarge(f"a message can have at most {limit} characters")
-    posted = post_visitor_message(runtime, conversation_id, token, text, body.client_message_id)
+    posted = post_visitor_message(
+        runtime, conversation_id, token, text, body.client_message_id, payload=body.payload
+    )
     return PostMessageOut(
         message=MessageOut.of(posted.message),
         replies=[MessageOut.of(m) for m in posted.replies],
         status=posted.status,
+        language=posted.language,
+        handover_requested=posted.handover_requested,
     )
 
 

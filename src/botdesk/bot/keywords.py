@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 
-from botdesk.bot.responder import BotReply, Turn
+from botdesk.bot.responder import BotReply, BotTurn, Turn
 from botdesk.transcripts import MessageContent
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -122,8 +121,9 @@ def _topic(text: str) -> str:
 class KeywordResponder:
     """Answers the handful of things it can recognise; says so when it cannot."""
 
-    def respond(self, turn: Turn) -> Sequence[BotReply]:
+    def respond(self, turn: Turn) -> BotTurn:
         topic = _topic(turn.text)
         answers = _ANSWERS[topic]
         text = answers.get(turn.language, answers["en"])
-        return [BotReply(MessageContent(text), wants_human=topic == "human")]
+        reply = BotReply(MessageContent(text), wants_human=topic == "human")
+        return BotTurn([reply], turn.language, intent=None if topic == "unknown" else topic)

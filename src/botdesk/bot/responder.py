@@ -1,18 +1,21 @@
-"""The seam the bot engine plugs into: a visitor turn in, replies out.
+"""The seam the bot plugs into: a visitor turn in; replies, dialogue state and language out.
 
 `post_visitor_message` calls the tenant's responder after the visitor's message is committed, and
-only while the conversation is with the bot. Replies are stored and published like any message.
+only while the conversation is with the bot. Replies are stored and published like any message;
+the dialogue state is stored encrypted under the conversation's key (it holds slot values such
+as order numbers).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from botdesk.models import ConversationStatus
 from botdesk.transcripts import MessageContent
+
+INTENT_PAYLOAD = "intent:"
 
 
 @dataclass(frozen=True)
@@ -23,18 +26,31 @@ class Turn:
     tenant_slug: str
     conversation_id: uuid.UUID
     language: str
-    status: ConversationStatus
     text: str
     history: Sequence[MessageContent]
+    # From a quick-reply button: "intent:NAME" picks the intent without guessing.
+    payload: str | None = None
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class BotReply:
     content: MessageContent
-    # Set when the bot cannot help; the handover issue acts on it (pre-chat form, queue).
+    # The bot hands over to a person (human_agent); the handover work acts on it.
     wants_human: bool = False
 
 
+@dataclass(frozen=True)
+class BotTurn:
+    replies: Sequence[BotReply]
+    # The conversation's language from now on (the shopper may have switched).
+    language: str
+    state: Mapping[str, Any] = field(default_factory=dict)
+    # What the bot understood, for logs-free diagnostics and question samples (no text).
+    intent: str | None = None
+    confidence: float | None = None
+
+
 class Responder(Protocol):
-    def respond(self, turn: Turn) -> Sequence[BotReply]:
+    def respond(self, turn: Turn) -> BotTurn:
         """Replies for this turn, in the conversation's language."""

@@ -2,6 +2,7 @@
 
 from botdesk.models.audit import ActorKind, AuditEntry
 from botdesk.models.base import Base, Retention, utcnow
+from botdesk.models.bot import BotContent, BotModel
 from botdesk.models.conversations import (
     Conversation,
     ConversationStatus,
@@ -19,6 +20,8 @@ __all__ = [
     "ActorKind",
     "AuditEntry",
     "Base",
+    "BotContent",
+    "BotModel",
     "Conversation",
     "ConversationStatus",
     "IllegalTransition",

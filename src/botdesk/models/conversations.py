@@ -113,6 +113,9 @@ class Conversation(TenantOwned, Base):
     visitor_token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     # The conversation data key wrapped by the tenant key. Set to NULL to crypto-shred.
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The bot's dialogue state (flow, slots such as an order number), sealed with the
+    # conversation key like the messages, so erasure shreds it too.
+    bot_state: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # Highest sequence number handed out; messages take last_seq + 1 atomically.
     last_seq: Mapped[int] = mapped_column(default=0)
     assigned_agent_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -74,14 +74,19 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Seed the demo tenant and its staff (development only; idempotent)."""
-    from botdesk.demo import seed_demo
+    from botdesk.content.loader import ContentInvalid
+    from botdesk.demo import load_demo_content, seed_demo
 
     with runtime_for_cli() as runtime:
         try:
             logins = seed_demo(runtime)
+            version = load_demo_content(runtime)
         except ConfigError as exc:
             raise fail(str(exc), 2) from None
+        except ContentInvalid as exc:
+            raise fail(f"the bundled demo content is invalid: {exc}") from None
         base = runtime.settings.base_url
+    typer.echo(f"demo bot content version {version} loaded")
     typer.echo(f"demo tenant ready: shop {base}/ · console {base}/console")
     for login in logins:
         typer.echo(f"  {login.role.value:8} {login.email}  password: {login.password}")
@@ -262,3 +267,10 @@ def key_rotate(
 
 def main() -> None:
     app()
+
+
+# Registered last: the sub-command modules import the helpers above.
+from botdesk.cli.content import content_app, nlu_app  # noqa: E402
+
+app.add_typer(content_app, name="content")
+app.add_typer(nlu_app, name="nlu")

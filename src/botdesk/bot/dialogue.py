@@ -1,0 +1,259 @@
+"""The dialogue engine: answers, flows with slots, context follow-ups and the fallback ladder.
+
+Per turn, in order:
+1. A flow waiting for a slot takes the value if the message has a fitting entity; a clear new
+   intent abandons the flow; anything else gets the slot's `retry` text (twice, then a person
+   is offered).
+2. A confident intent is answered (or its flow started, filling slots from this very message).
+3. A message naming a country after an answer with country `context` re-answers for that
+   country ("and to Norway?").
+4. Otherwise the fallback ladder: rephrase, then suggest the closest topics, then offer a person.
+`human_agent` is honoured even below the usual confidence: asking for a person always works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from botdesk.bot.actions import Action, ActionRequest
+from botdesk.bot.responder import INTENT_PAYLOAD, BotReply, BotTurn, Turn
+from botdesk.bot.understanding import Understanding, Understood
+from botdesk.content.loader import TenantContent
+from botdesk.content.schema import HUMAN_AGENT, OUT_OF_SCOPE, AnswerSpec, IntentSpec, Localized
+from botdesk.pii import Entity
+from botdesk.transcripts import Button, MessageContent
+
+MAX_RETRIES = 2
+FOLLOW_UP_WORDS = 4
+SUGGESTIONS = 3
+# Small talk is a poor "did you mean" suggestion.
+NOT_SUGGESTED = frozenset({OUT_OF_SCOPE, HUMAN_AGENT, "greeting", "goodbye", "thanks"})
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass
+class FlowState:
+    intent: str
+    slots: dict[str, str] = field(default_factory=dict)
+    slot_types: dict[str, str] = field(default_factory=dict)
+    pending: str | None = None
+    retries: int = 0
+
+
+@dataclass
+class DialogueState:
+    flow: FlowState | None = None
+    last_intent: str | None = None
+    misses: int = 0
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> DialogueState:
+        try:
+            flow = data.get("flow")
+            return cls(
+                flow=FlowState(**flow) if isinstance(flow, dict) else None,
+                last_intent=data.get("last_intent"),
+                misses=int(data.get("misses", 0)),
+            )
+        except (TypeError, ValueError):  # state from an older version: start afresh
+            return cls()
+
+    def to_mapping(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ContentResponder:
+    """Answers a tenant's visitors from its content."""
+
+    def __init__(
+        self, content: TenantContent, understanding: Understanding, actions: Mapping[str, Action]
+    ) -> None:
+        self.content = content
+        self.intents = content.intents
+        self.understanding = understanding
+        self.actions = actions
+
+    def respond(self, turn: Turn) -> BotTurn:
+        state = DialogueState.from_mapping(turn.state)
+        heard = self.understanding.understand(turn.text, turn.language)
+        intent, confidence = self._intent(heard, turn.payload)
+        language = heard.language
+        threshold = self.content.bot.answer_threshold
+        confident = intent in self.intents and intent != OUT_OF_SCOPE and confidence >= threshold
+        replies: list[BotReply] | None = None
+        if state.flow is not None and state.flow.pending is not None:
+            replies = self._pending_slot(state, heard, intent if confident else None, turn)
+        follow_up = self._follow_up(state, heard, intent if confident else None, turn.text)
+        if replies is None and follow_up is not None:
+            spec, country = follow_up
+            assert spec.context is not None
+            replies = [self._render(spec.context.answers[country], language)]
+            state.misses, intent = 0, spec.intent
+        if replies is None and confident:
+            replies = self._answer_intent(state, intent, heard, turn)
+        # Asking for a person always works, even when the model is less than sure.
+        if replies is None and intent == HUMAN_AGENT and confidence >= threshold / 2:
+            replies = self._answer_intent(state, intent, heard, turn)
+        if replies is None:
+            replies = self._fallback(state, heard, language)
+            intent = OUT_OF_SCOPE
+        return BotTurn(replies, language, state.to_mapping(), intent, round(confidence, 4))
+
+    def _follow_up(
+        self, state: DialogueState, heard: Understood, intent: str | None, text: str
+    ) -> tuple[IntentSpec, str] | None:
+        """("and to Norway?") The last answer's intent and the country, if this refines it."""
+        if not heard.countries or state.last_intent not in self.intents:
+            return None
+        spec = self.intents[state.last_intent]
+        country = heard.countries[0]
+        if spec.context is None or country not in spec.context.answers:
+            return None
+        # A clear question of its own wins, unless it is short and cannot use the country.
+        if intent is None or intent == spec.intent:
+            return spec, country
+        if len(text.split()) <= FOLLOW_UP_WORDS and self.intents[intent].context is None:
+            return spec, country
+        return None
+
+    def _intent(self, heard: Understood, payload: str | None) -> tuple[str, float]:
+        if payload and payload.startswith(INTENT_PAYLOAD):
+            name = payload.removeprefix(INTENT_PAYLOAD)
+            if name in self.intents:
+                return name, 1.0
+        return heard.intent, heard.confidence
+
+    def _pending_slot(
+        self, state: DialogueState, heard: Understood, new_intent: str | None, turn: Turn
+    ) -> list[BotReply] | None:
+        language = heard.language
+        flow = state.flow
+        assert flow is not None and flow.pending is not None
+        spec = self.intents.get(flow.intent)
+        if spec is None or spec.flow is None:
+            state.flow = None
+            return None
+        if self._fill(spec, flow, heard.entities):
+            return self._continue_flow(state, spec, language, turn.tenant_slug)
+        if new_intent is not None and new_intent != flow.intent:
+            state.flow = None  # the shopper moved on; answer what they asked now
+            return None
+        flow.retries += 1
+        if flow.retries > MAX_RETRIES:
+            state.flow = None
+            return [self._offer_human(language)]
+        slot = next(s for s in spec.flow.slots if s.name == flow.pending)
+        return [BotReply(MessageContent(_pick(slot.retry, language)))]
+
+    def _answer_intent(
+        self, state: DialogueState, intent: str, heard: Understood, turn: Turn
+    ) -> list[BotReply]:
+        language = heard.language
+        spec = self.intents[intent]
+        state.misses = 0
+        state.last_intent = intent
+        if spec.flow is not None:
+            state.flow = FlowState(intent=intent)
+            self._fill(spec, state.flow, heard.entities)
+            return self._continue_flow(state, spec, language, turn.tenant_slug)
+        state.flow = None
+        assert spec.answer is not None
+        answer = spec.answer
+        if spec.context is not None:
+            chosen = next((c for c in heard.countries if c in spec.context.answers), None)
+            answer = spec.context.answers[chosen] if chosen else answer
+        return [self._render(answer, language, wants_human=spec.handover)]
+
+    @staticmethod
+    def _fill(spec: IntentSpec, flow: FlowState, entities: Sequence[Entity]) -> bool:
+        """Fill empty slots from the message's entities; True if any slot was filled."""
+        assert spec.flow is not None
+        filled = False
+        for slot in spec.flow.slots:
+            if slot.name in flow.slots:
+                continue
+            for wanted in slot.entities:
+                match = next((e for e in entities if e.type == wanted), None)
+                if match is not None:
+                    flow.slots[slot.name] = match.value
+                    flow.slot_types[slot.name] = wanted
+                    filled = True
+                    break
+        return filled
+
+    def _continue_flow(
+        self, state: DialogueState, spec: IntentSpec, language: str, tenant_slug: str
+    ) -> list[BotReply]:
+        flow = state.flow
+        assert flow is not None and spec.flow is not None
+        missing = next((s for s in spec.flow.slots if s.name not in flow.slots), None)
+        if missing is not None:
+            flow.pending, flow.retries = missing.name, 0
+            return [BotReply(MessageContent(_pick(missing.prompt, language)))]
+        result = self.actions[spec.flow.action].run(
+            ActionRequest(
+                tenant_slug=tenant_slug,
+                language=language,
+                slots=dict(flow.slots),
+                slot_types=dict(flow.slot_types),
+            )
+        )
+        state.flow = None
+        values = {**flow.slots, **result.values}
+        return [self._render(spec.flow.outcomes[result.outcome], language, values)]
+
+    def _fallback(self, state: DialogueState, heard: Understood, language: str) -> list[BotReply]:
+        state.misses = min(state.misses + 1, MAX_RETRIES + 1)
+        texts = self.content.bot.fallback
+        if state.misses == 1:
+            return [BotReply(MessageContent(_pick(texts.rephrase, language)))]
+        if state.misses == 2:
+            topics = [
+                name
+                for name, _score in heard.ranking
+                if name in self.intents
+                and name not in NOT_SUGGESTED
+                and self.intents[name].title is not None
+            ][:SUGGESTIONS]
+            if topics:
+                buttons = tuple(self._intent_button(name, language) for name in topics)
+                return [BotReply(MessageContent(_pick(texts.suggest, language), buttons))]
+        return [self._offer_human(language)]
+
+    def _offer_human(self, language: str) -> BotReply:
+        buttons = (
+            (self._intent_button(HUMAN_AGENT, language),) if HUMAN_AGENT in self.intents else ()
+        )
+        return BotReply(
+            MessageContent(_pick(self.content.bot.fallback.offer_human, language), buttons)
+        )
+
+    def _intent_button(self, intent: str, language: str) -> Button:
+        title = self.intents[intent].title
+        return Button(_pick(title, language) if title else intent, INTENT_PAYLOAD + intent)
+
+    def _render(
+        self,
+        answer: AnswerSpec,
+        language: str,
+        values: Mapping[str, str] | None = None,
+        *,
+        wants_human: bool = False,
+    ) -> BotReply:
+        text = _pick(answer.text, language)
+        if values is not None:
+            text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+        buttons = tuple(
+            Button(
+                _pick(b.label, language), INTENT_PAYLOAD + b.intent if b.intent else f"url:{b.url}"
+            )
+            for b in answer.buttons
+        )
+        return BotReply(MessageContent(text, buttons), wants_human=wants_human)
+
+
+def _pick(text: Localized, language: str) -> str:
+    return text.get(language) or next(iter(text.values()))

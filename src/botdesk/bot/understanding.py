@@ -1,0 +1,95 @@
+"""Understanding one message: its language, entities, intent and confidence.
+
+Entities are found first and masked ("where is 40012345" → "where is <ORDER_NUMBER>") so the
+intent model learns the shape of a request, not particular digits; the unmasked values go to
+slot filling. One intent model serves all of a tenant's languages: shoppers mix them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from botdesk.bot.countries import countries_in
+from botdesk.bot.language import LanguageIdentifier
+from botdesk.content.loader import TenantContent
+from botdesk.nlu import Example, IntentModel
+from botdesk.pii import Entity, EntityPatterns, detect, mask
+
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Understood:
+    language: str
+    intent: str
+    confidence: float
+    # The closest intents, best first, for "did you mean …?" suggestions.
+    ranking: Sequence[tuple[str, float]]
+    entities: Sequence[Entity]
+    countries: Sequence[str]
+
+
+def training_examples(content: TenantContent) -> list[Example]:
+    return [
+        Example(text=text, intent=spec.intent)
+        for spec in content.intents.values()
+        for texts in spec.examples.values()
+        for text in texts
+    ]
+
+
+def train_model(content: TenantContent) -> IntentModel:
+    """Train the tenant's intent model from its content (deterministic)."""
+    patterns = content.entity_patterns
+    examples = [
+        Example(text=mask(e.text, detect(e.text, patterns)), intent=e.intent)
+        for e in training_examples(content)
+    ]
+    return IntentModel.train(examples, seed=SEED)
+
+
+class Understander(Protocol):
+    def understand(self, text: str, current_language: str | None) -> Understood: ...
+
+
+class Understanding:
+    """A language identifier, entity patterns and an intent model, ready to use."""
+
+    def __init__(
+        self,
+        languages: tuple[str, ...],
+        patterns: EntityPatterns,
+        model: IntentModel,
+        examples_by_language: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.languages = LanguageIdentifier(languages, examples_by_language)
+        self.patterns = patterns
+        self.model = model
+
+    @classmethod
+    def of_content(cls, content: TenantContent, model: IntentModel) -> Understanding:
+        """The tenant's understanding; its examples also teach the language identifier."""
+        by_language: dict[str, list[str]] = {}
+        for spec in content.intents.values():
+            for lang, texts in spec.examples.items():
+                by_language.setdefault(lang, []).extend(texts)
+        return cls(tuple(content.bot.languages), content.entity_patterns, model, by_language)
+
+    def understand(self, text: str, current_language: str | None) -> Understood:
+        entities = detect(text, self.patterns)
+        prediction = self.model.predict_one(mask(text, entities))
+        return Understood(
+            language=self.languages.identify(text, current_language),
+            intent=prediction.intent,
+            confidence=prediction.confidence,
+            ranking=prediction.ranking,
+            entities=entities,
+            countries=countries_in(text),
+        )
+
+
+def standalone_understander(model: IntentModel) -> Understanding:
+    """A model used without a tenant: all four languages, universal entity types only."""
+    return Understanding(("fi", "sv", "nb", "en"), EntityPatterns.from_config({}), model)

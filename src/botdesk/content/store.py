@@ -1,0 +1,118 @@
+"""Content versions and trained models in the database, so every app node serves the same bot."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from botdesk.actions.audit import Actor, record
+from botdesk.content.loader import TenantContent
+from botdesk.models import BotContent, BotModel, Tenant
+from botdesk.nlu import IntentModel
+
+MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # refuse to unpack anything absurd from the database
+
+
+@dataclass(frozen=True)
+class StoredContent:
+    version: int
+    content: TenantContent
+
+
+def _digest(document: dict[str, object]) -> str:
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def save_content(
+    session: Session, actor: Actor, tenant: Tenant, content: TenantContent
+) -> tuple[int, bool]:
+    """Store content as the tenant's newest version; (version, whether it was new)."""
+    document = content.to_document()
+    digest = _digest(document)
+    latest = session.scalar(
+        select(BotContent)
+        .where(BotContent.tenant_id == tenant.id)
+        .order_by(BotContent.version.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.digest == digest:
+        return latest.version, False
+    version = (latest.version if latest else 0) + 1
+    session.add(BotContent(tenant_id=tenant.id, version=version, digest=digest, document=document))
+    record(
+        session,
+        actor,
+        "bot_content.loaded",
+        tenant_id=tenant.id,
+        target_kind="bot_content",
+        target_id=str(version),
+        intents=len(content.intents),
+    )
+    return version, True
+
+
+def latest_content(session: Session, tenant_id: uuid.UUID) -> StoredContent | None:
+    row = session.scalar(
+        select(BotContent)
+        .where(BotContent.tenant_id == tenant_id)
+        .order_by(BotContent.version.desc())
+        .limit(1)
+    )
+    if row is None:
+        return None
+    return StoredContent(row.version, TenantContent.from_document(row.document))
+
+
+def latest_version(session: Session, tenant_id: uuid.UUID) -> tuple[int, str] | None:
+    """The newest content version and its digest (one indexed query)."""
+    row = session.execute(
+        select(BotContent.version, BotContent.digest)
+        .where(BotContent.tenant_id == tenant_id)
+        .order_by(BotContent.version.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def save_model(session: Session, tenant_id: uuid.UUID, version: int, model: IntentModel) -> None:
+    buffer = io.BytesIO()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        model.save(Path(tmp))
+        for path in sorted(Path(tmp).rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(tmp).as_posix())
+    row = session.get(BotModel, (tenant_id, version))
+    if row is None:
+        session.add(
+            BotModel(tenant_id=tenant_id, content_version=version, archive=buffer.getvalue())
+        )
+    else:
+        row.archive = buffer.getvalue()
+
+
+def load_model(session: Session, tenant_id: uuid.UUID, version: int) -> IntentModel | None:
+    row = session.get(BotModel, (tenant_id, version))
+    if row is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(io.BytesIO(row.archive)) as archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_ARCHIVE_BYTES:
+            raise ValueError("stored model archive is too large to unpack")
+        for info in archive.infolist():
+            target = (Path(tmp) / info.filename).resolve()
+            if Path(tmp).resolve() not in target.parents:  # no path tricks out of the folder
+                raise ValueError("stored model archive has an unsafe path")
+        archive.extractall(tmp)
+        return IntentModel.load(Path(tmp))

@@ -1,0 +1,26 @@
+"""Detection, masking and redaction of personal data and shop identifiers in chat text."""
+
+# Design: each detector module (contacts, identifiers, shipments) turns text into candidate
+# Entity spans with a normalised value: a precompiled regex proposes, a validator confirms
+# (phonenumbers' ranges, python-stdnum's checksums, the S10 check digit, the tenant's regex).
+# detect() pools the candidates and keeps the longest span where they overlap, so one piece of
+# text is one entity. Everything tenant-specific lives in EntityPatterns, validated once when a
+# tenant's config is loaded; detection itself is a pure function, so the bot (slot filling,
+# masking before intent classification) and privacy tooling (redacting logs and question
+# samples) share one implementation. PERSON_NAME and ADDRESS are declared, not yet detected.
+
+from botdesk.pii.detector import detect, entity_values
+from botdesk.pii.entities import Entity, EntityType, mask, redact
+from botdesk.pii.patterns import EntityPatterns
+from botdesk.pii.shipments import TRACKING_FORMATS
+
+__all__ = [
+    "TRACKING_FORMATS",
+    "Entity",
+    "EntityPatterns",
+    "EntityType",
+    "detect",
+    "entity_values",
+    "mask",
+    "redact",
+]

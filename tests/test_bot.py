@@ -1,0 +1,184 @@
+"""The bot through the visitor API: flows, re-prompts, context, the fallback ladder, handover,
+quick replies, language switching, and dialogue state encrypted like the messages."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from botdesk.actions.audit import Actor
+from botdesk.bot.actions import ActionRequest, LookupFailed, OrderStatus, TrackOrder
+from botdesk.content.loader import load_directory
+from botdesk.content.store import save_content
+from botdesk.models import Conversation
+from botdesk.runtime import Runtime
+from tests.conftest import Personas, VisitorChat, start_chat
+
+MINI = Path(__file__).resolve().parent / "content" / "mini"
+
+
+@pytest.fixture
+def bot(runtime: Runtime, personas: Personas) -> None:
+    """Tenant acme (en, fi) answers with the mini content."""
+    with runtime.db.session() as session:
+        tenant = session.merge(personas.alice.tenant)
+        save_content(session, Actor.operator(), tenant, load_directory(MINI))
+
+
+def say(chat: VisitorChat, text: str, **extra: object) -> dict[str, object]:
+    response = chat.send(text, **extra)
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def texts(body: dict[str, object]) -> list[str]:
+    return [reply["text"] for reply in body["replies"]]  # type: ignore[index, union-attr]
+
+
+def test_track_order_asks_reprompts_and_answers(
+    api: httpx.Client, bot: None, runtime: Runtime
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    assert texts(say(chat, "where is my parcel?")) == ["What is your order number?"]
+    assert texts(say(chat, "it's 4001234")) == [
+        "That doesn't look like an order number; it has 8 digits and starts with 4."
+    ]
+    assert texts(say(chat, "40012345")) == ["I can't check order 40012345 right now."]
+    # The slot value lived in the dialogue state between turns: encrypted, like the messages.
+    with runtime.db.session() as session:
+        state = session.scalar(
+            select(Conversation.bot_state).where(Conversation.id == uuid.UUID(chat.id))
+        )
+    assert state is not None and b"4001" not in state
+
+
+def test_an_order_number_in_the_first_message_needs_no_question(
+    api: httpx.Client, bot: None
+) -> None:
+    chat = start_chat(api, "acme", "fi")
+    assert texts(say(chat, "missä on tilaus 40054321?")) == [
+        "En pysty tarkistamaan tilausta 40054321 juuri nyt."
+    ]
+
+
+def test_after_two_bad_answers_a_person_is_offered(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    say(chat, "track my order")
+    say(chat, "dunno")
+    say(chat, "no idea")
+    offer = say(chat, "???")
+    assert texts(offer) == ["I can't help with that. Would you like to talk to a person?"]
+    assert offer["replies"][0]["buttons"] == [  # type: ignore[index]
+        {"label": "Talk to a person", "payload": "intent:human_agent"}
+    ]
+
+
+def test_a_new_question_leaves_the_flow(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    say(chat, "where is my order")
+    assert texts(say(chat, "how much is shipping?")) == [
+        "Delivery to Finland is **4.90 €**, free over 50 €."
+    ]
+
+
+def test_a_country_follow_up_reanswers_the_last_question(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    say(chat, "what does delivery cost")
+    assert texts(say(chat, "and to Norway?")) == ["Delivery to Norway is 9.90 €."]
+    assert texts(say(chat, "what about Sweden")) == ["Delivery to Sweden is 6.90 €."]
+    assert texts(say(chat, "shipping price to Norway")) == ["Delivery to Norway is 9.90 €."]
+
+
+def test_the_fallback_ladder_rephrase_suggest_offer(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    first = say(chat, "what's the weather like in Oulu")
+    assert texts(first) == ["Sorry, could you say that another way?"]
+    second = say(chat, "tell me a joke please")
+    assert texts(second) == ["Did you mean one of these?"]
+    buttons = second["replies"][0]["buttons"]  # type: ignore[index]
+    assert 1 <= len(buttons) <= 3
+    assert all(b["payload"].startswith("intent:") for b in buttons)
+    assert "intent:human_agent" not in [b["payload"] for b in buttons]
+    third = say(chat, "who won the hockey game")
+    assert texts(third) == ["I can't help with that. Would you like to talk to a person?"]
+    assert third["handover_requested"] is False  # offered, not yet asked for
+    # An answer resets the ladder.
+    say(chat, "hello")
+    assert texts(say(chat, "write me a poem")) == ["Sorry, could you say that another way?"]
+
+
+def test_asking_for_a_person_requests_the_handover(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "fi")
+    body = say(chat, "haluan puhua oikealle ihmiselle")
+    assert texts(body) == ["Yhdistän sinut asiakaspalveluun."]
+    assert body["handover_requested"] is True
+
+
+def test_a_quick_reply_payload_picks_the_intent(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    greeting = say(chat, "hi")
+    button = greeting["replies"][0]["buttons"][0]  # type: ignore[index]
+    assert button == {"label": "Delivery cost", "payload": "intent:delivery_cost"}
+    chosen = say(chat, button["label"], payload=button["payload"])
+    assert chosen["message"]["text"] == "Delivery cost"  # type: ignore[index]
+    assert texts(chosen) == ["Delivery to Finland is **4.90 €**, free over 50 €."]
+    bad = chat.send("x", payload="javascript:alert(1)")
+    assert bad.status_code == 422
+
+
+def test_the_bot_follows_the_shopper_into_another_language(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    body = say(chat, "paljonko toimitus maksaa suomeen")
+    assert body["language"] == "fi"
+    assert texts(body) == ["Toimitus Suomeen maksaa **4,90 €**, yli 50 €:n tilaukset ilmaiseksi."]
+    state = api.get(f"/api/v1/conversations/{chat.id}", headers=chat.auth).json()
+    assert state["language"] == "fi"
+    # A one-word reply in a language both share keeps the conversation's language.
+    assert say(chat, "ok")["language"] == "fi"
+
+
+def test_tenants_without_content_keep_the_keyword_responder(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "bobs", "sv")
+    assert texts(say(chat, "hej")) == ["Hej! Hur kan jag hjälpa dig?"]
+
+
+class Orders:
+    """A stand-in for a merchant's order system (not ours to run here)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, str]] = []
+
+    def find(self, tenant_slug: str, reference: str, kind: str) -> OrderStatus | None:
+        self.asked.append((tenant_slug, reference, kind))
+        if reference == "40000000":
+            raise LookupFailed("timeout")
+        if reference == "40012345":
+            return OrderStatus("shipped", carrier="Posti", tracking_number="JJFI1234567890123456")
+        return None
+
+
+def test_track_order_maps_look_ups_to_outcomes() -> None:
+    orders = Orders()
+    action = TrackOrder(orders)
+
+    def run(reference: str, kind: str = "ORDER_NUMBER") -> tuple[str, dict[str, str]]:
+        result = action.run(
+            ActionRequest("demo", "en", {"reference": reference}, {"reference": kind})
+        )
+        return result.outcome, dict(result.values)
+
+    outcome, values = run("40012345")
+    assert outcome == "shipped" and values["carrier"] == "Posti"
+    assert run("40099999")[0] == "not_found"
+    assert run("40000000")[0] == "unavailable"
+    assert run("UA123456785SE", "TRACKING_NUMBER")[0] == "not_found"
+    assert orders.asked[-1] == ("demo", "UA123456785SE", "TRACKING_NUMBER")
+    assert (
+        TrackOrder(None).run(ActionRequest("demo", "en", {"reference": "40012345"})).outcome
+        == "unavailable"
+    )

@@ -1,0 +1,379 @@
+"""Personal-data detection: realistic Nordic chat messages, checksums, overlaps and config."""
+
+from __future__ import annotations
+
+import pytest
+
+from botdesk.pii import Entity, EntityPatterns, EntityType, detect, entity_values, mask, redact
+from botdesk.pii.contacts import find_phones
+
+NORDIC = EntityPatterns.from_config(
+    {
+        "order_number": r"4\d{7}",
+        "tracking_numbers": ["upu_s10", "posti_jjfi"],
+        "phone_regions": ["FI", "SE", "NO", "DK"],
+    }
+)
+
+
+# --- Check-character generators, written independently of python-stdnum on purpose ----------
+
+
+def luhn_digit(partial: str) -> str:
+    """The Luhn check digit to append to `partial`."""
+    total = 0
+    for i, ch in enumerate(reversed(partial)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str(-total % 10)
+
+
+def hetu(ddmmyy: str, sign: str, individual: str) -> str:
+    """A Finnish HETU with the right mod-31 control character."""
+    control = "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(ddmmyy + individual) % 31]
+    return f"{ddmmyy}{sign}{individual}{control}"
+
+
+def personnummer(yymmdd: str, serial: str) -> str:
+    """A Swedish YYMMDD-NNNC personnummer with the right Luhn digit."""
+    return f"{yymmdd}-{serial}{luhn_digit(yymmdd + serial)}"
+
+
+def fodselsnummer(ddmmyy: str, individual: str) -> str:
+    """A Norwegian fødselsnummer with both mod-11 check digits."""
+    base = ddmmyy + individual
+    k1 = (11 - sum(w * int(d) for w, d in zip((3, 7, 6, 1, 8, 9, 4, 5, 2), base, strict=True))) % 11
+    k2 = (
+        11
+        - sum(
+            w * int(d) for w, d in zip((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), base + str(k1), strict=True)
+        )
+    ) % 11
+    assert k1 < 10 and k2 < 10, "pick another individual number"
+    return f"{base}{k1}{k2}"
+
+
+def iban(country: str, bban: str) -> str:
+    """A compact IBAN with the right mod-97 check digits."""
+    rearranged = bban + country + "00"
+    numeric = "".join(str(int(ch, 36)) for ch in rearranged)
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+def spaced(compact: str) -> str:
+    """Print an IBAN in groups of four, as banks do."""
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def found(text: str, patterns: EntityPatterns = NORDIC) -> list[tuple[EntityType, str, str]]:
+    """(type, matched text, value) per entity, checking the offsets slice the input."""
+    entities = detect(text, patterns)
+    for entity in entities:
+        assert 0 <= entity.start < entity.end <= len(text)
+    assert entities == sorted(entities, key=lambda e: e.start)
+    return [(e.type, text[e.start : e.end], e.value) for e in entities]
+
+
+# --- The bot's everyday messages ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "missä on tilaukseni 40012345?",
+            [(EntityType.ORDER_NUMBER, "40012345", "40012345")],
+        ),
+        (
+            "Mitt ordernummer är 40054321 och mejl Anna.Svensson@Example.se.",
+            [
+                (EntityType.ORDER_NUMBER, "40054321", "40054321"),
+                (EntityType.EMAIL, "Anna.Svensson@Example.se", "anna.svensson@example.se"),
+            ],
+        ),
+        (
+            "sporingsnummer JJFI12345678901234567",
+            [(EntityType.TRACKING_NUMBER, "JJFI12345678901234567", "JJFI12345678901234567")],
+        ),
+        (
+            "tracking UA123456785SE",
+            [(EntityType.TRACKING_NUMBER, "UA123456785SE", "UA123456785SE")],
+        ),
+        (
+            "där är paketet ua 123 456 785 se?",
+            [(EntityType.TRACKING_NUMBER, "ua 123 456 785 se", "UA123456785SE")],
+        ),
+        (
+            "ring meg på 412 34 567",
+            [(EntityType.PHONE, "412 34 567", "+4741234567")],
+        ),
+        (
+            "ring meg på 91234567",
+            [(EntityType.PHONE, "91234567", "+4791234567")],
+        ),
+        (
+            "puh. 040 123 4567",
+            [(EntityType.PHONE, "040 123 4567", "+358401234567")],
+        ),
+        (
+            "+46 70 123 45 67",
+            [(EntityType.PHONE, "+46 70 123 45 67", "+46701234567")],
+        ),
+        (
+            "ring mig på 0046 (0)70-123 45 67",
+            [(EntityType.PHONE, "0046 (0)70-123 45 67", "+46701234567")],
+        ),
+        (
+            "Hei! Tilasin 3.11. paidan, tilausnumero #40012345. Kiitos, puh 0401234567",
+            [
+                (EntityType.ORDER_NUMBER, "40012345", "40012345"),
+                (EntityType.PHONE, "0401234567", "+358401234567"),
+            ],
+        ),
+    ],
+)
+def test_chat_messages(text: str, expected: list[tuple[EntityType, str, str]]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paita maksaa 49,90 €",
+        "hinta 1 299,00 €",
+        "koko 38/40",
+        "EU 42",
+        "onko kokoja 36 38 40 42 jäljellä?",
+        "toimitus 2-4 arkipäivää",
+        "alennuskoodi SYKSY25",
+        "tuotekoodi 123-456-78",
+        "12.11.2026",
+        "toimitus 05.11.2026 klo 09:30",
+        "leveranse 05-11-2026",
+        "order 4001234",
+        "50012345",
+        "91234567",
+        "order 4001234567",
+        "where is my parcel?",
+        "",
+    ],
+)
+def test_non_personal_data_is_left_alone(text: str) -> None:
+    assert detect(text, NORDIC) == []
+
+
+def test_order_number_is_not_a_phone_unless_written_as_one() -> None:
+    # 40012345 is also a valid Norwegian mobile number; the tenant pattern says otherwise.
+    assert found("40012345 on puhelinnumeroni") == [
+        (EntityType.ORDER_NUMBER, "40012345", "40012345")
+    ]
+    assert found("tilaus 40012345 2 kpl") == [(EntityType.ORDER_NUMBER, "40012345", "40012345")]
+    assert found("ring +47 40012345") == [(EntityType.PHONE, "+47 40012345", "+4740012345")]
+    # What other detectors found is never reparsed as a national-format phone number.
+    assert [e.value for e in find_phones("ring 40012345", ["NO"])] == ["+4740012345"]
+    assert find_phones("ring 40012345", ["NO"], protected=[(5, 13)]) == []
+
+
+# --- Checksummed identifiers -------------------------------------------------------------
+
+
+SE_ID = personnummer("880320", "001")
+NO_ID = fodselsnummer("150385", "123")
+
+# (as typed, normalised value): python-stdnum's compact form of each number.
+VALID_IDS = [
+    (hetu("131052", "-", "308"), hetu("131052", "-", "308")),
+    (hetu("131052", "-", "308").lower(), hetu("131052", "-", "308")),
+    (hetu("010594", "Y", "202"), hetu("010594", "Y", "202")),
+    (hetu("070921", "A", "123"), hetu("070921", "A", "123")),
+    (SE_ID, SE_ID),
+    ("19" + SE_ID, "19" + SE_ID),
+    ("19" + SE_ID.replace("-", ""), "19" + SE_ID),
+    (NO_ID, NO_ID),
+    (f"{NO_ID[:6]} {NO_ID[6:]}", NO_ID),
+    (fodselsnummer("010190", "124"), fodselsnummer("010190", "124")),
+    # Danish CPR: no check digit since 2007, so only the birth date can be verified.
+    ("010190-1234", "0101901234"),
+]
+
+
+@pytest.mark.parametrize(("national_id", "value"), VALID_IDS)
+def test_valid_national_ids(national_id: str, value: str) -> None:
+    text = f"henkilötunnukseni on {national_id}, kiitos"
+    assert found(text) == [(EntityType.NATIONAL_ID, national_id, value)]
+
+
+def wrong_check(valid: str) -> str:
+    """The same number with its last check character changed."""
+    last = valid[-1]
+    replacement = "0" if last != "0" else "1"
+    if last.isalpha():
+        replacement = "A" if last != "A" else "B"
+    return valid[:-1] + replacement
+
+
+@pytest.mark.parametrize(
+    "invalid_id",
+    [
+        wrong_check(hetu("131052", "-", "308")),
+        wrong_check(hetu("070921", "A", "123")),
+        # Swedish dates with a year above 31 so that the string is no Danish DDMMYY either.
+        wrong_check(personnummer("880320", "001")),
+        wrong_check("19" + personnummer("880320", "001")),
+        wrong_check(fodselsnummer("150385", "123")),
+        "320190-1234",  # Danish form with an impossible date
+        "311390-1234",
+    ],
+)
+def test_national_ids_failing_their_check_are_ignored(invalid_id: str) -> None:
+    assert detect(f"tunnus {invalid_id}", NORDIC) == []
+
+
+def test_unseparated_ten_digit_ids_are_not_national_ids() -> None:
+    # Too ambiguous without a checksum worth the name: this is also a Finnish phone number.
+    kinds = [e.type for e in detect("0101901234", NORDIC)]
+    assert EntityType.NATIONAL_ID not in kinds
+
+
+IBANS = [
+    iban("FI", "12345600000785"),
+    iban("SE", "50000000058398257466"),
+    iban("NO", "86011117947"),
+    iban("DK", "00400440116243"),
+]
+
+
+@pytest.mark.parametrize("compact", IBANS)
+def test_valid_ibans_compact_and_spaced(compact: str) -> None:
+    for written in (compact, spaced(compact), spaced(compact).lower()):
+        text = f"tilinumeroni on {written} tack"
+        assert found(text) == [(EntityType.IBAN, written, compact)]
+
+
+@pytest.mark.parametrize("compact", IBANS)
+def test_ibans_with_wrong_check_digits_are_ignored(compact: str) -> None:
+    bad_check = (int(compact[2:4]) + 1) % 97 or 2
+    broken = f"{compact[:2]}{bad_check:02d}{compact[4:]}"
+    kinds = [e.type for e in detect(f"IBAN {spaced(broken)}", NORDIC)]
+    assert EntityType.IBAN not in kinds
+
+
+@pytest.mark.parametrize(
+    ("written", "digits"),
+    [
+        ("4111 1111 1111 1111", "4111111111111111"),
+        ("5555-5555-5555-4444", "5555555555554444"),
+        ("3782 822463 10005", "378282246310005"),
+        ("4" + "1" * 14 + luhn_digit("4" + "1" * 14), "4" + "1" * 14 + luhn_digit("4" + "1" * 14)),
+    ],
+)
+def test_valid_card_numbers(written: str, digits: str) -> None:
+    assert found(f"kortnummer {written}!") == [(EntityType.CARD, written, digits)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kortnummer 4111 1111 1111 1112",  # Luhn fails
+        "kortnummer 5555555555554440",  # Luhn fails
+        "kortnummer " + "9" * 14 + luhn_digit("9" * 14),  # Luhn passes, no card network
+    ],
+)
+def test_invalid_card_numbers_are_ignored(text: str) -> None:
+    assert detect(text, NORDIC) == []
+
+
+# --- Overlaps, masking and values ----------------------------------------------------------
+
+
+def test_overlaps_keep_the_longest_then_most_specific() -> None:
+    # A tenant whose order numbers are 16 digits: a valid card number wins the tie on checksum.
+    long_orders = EntityPatterns(order_number=r"\d{16}", phone_regions=("FI",))
+    assert found("4111111111111111", long_orders) == [
+        (EntityType.CARD, "4111111111111111", "4111111111111111")
+    ]
+    assert found("7000000000000001", long_orders) == [
+        (EntityType.ORDER_NUMBER, "7000000000000001", "7000000000000001")
+    ]
+    # Digits inside IBANs, e-mail addresses and tracking numbers stay inside them.
+    account = spaced(IBANS[0])
+    assert [e.type for e in detect(f"{account} 40012345", NORDIC)] == [
+        EntityType.IBAN,
+        EntityType.ORDER_NUMBER,
+    ]
+    assert [e.type for e in detect("40012345@example.com", NORDIC)] == [EntityType.EMAIL]
+    assert [e.type for e in detect("JJFI 4001234512345678", NORDIC)] == [EntityType.TRACKING_NUMBER]
+
+
+def test_phone_regions_are_tried_in_the_tenants_order() -> None:
+    swedish_first = EntityPatterns(phone_regions=("SE", "FI"))
+    assert entity_values(detect("070-123 45 67", swedish_first), EntityType.PHONE) == [
+        "+46701234567"
+    ]
+    no_regions = EntityPatterns()
+    assert entity_values(detect("+358 40 123 4567", no_regions), EntityType.PHONE) == [
+        "+358401234567"
+    ]
+    assert detect("040 123 4567", no_regions) == []
+
+
+def test_tracking_formats_are_per_tenant() -> None:
+    s10_only = EntityPatterns(tracking_numbers=("upu_s10",))
+    assert detect("JJFI12345678901234567", s10_only) == []
+    assert detect("UA123456784SE", NORDIC) == []  # wrong S10 check digit
+    # The S10 special cases: a computed 10 becomes 0 (serial 02000000) and 11 becomes 5.
+    for special in ("RR020000000FI", "RR000000005FI"):
+        assert found(special) == [(EntityType.TRACKING_NUMBER, special, special)]
+    assert detect("RR020000001FI RR000000000FI", NORDIC) == []
+
+
+def test_mask_and_redact_replace_spans_with_placeholders() -> None:
+    text = "Tilaus 40012345, sähköposti matti@example.fi, puh. 040 123 4567."
+    entities = detect(text, NORDIC)
+    expected = "Tilaus <ORDER_NUMBER>, sähköposti <EMAIL>, puh. <PHONE>."
+    assert mask(text, entities) == expected
+    assert redact(text, entities) == expected
+    assert mask(text, list(reversed(entities))) == expected
+    assert mask("kiitos", []) == "kiitos"
+
+
+def test_mask_rejects_overlapping_or_out_of_range_entities() -> None:
+    overlapping = [
+        Entity(EntityType.PHONE, 0, 8, "+4740012345"),
+        Entity(EntityType.ORDER_NUMBER, 4, 8, "2345"),
+    ]
+    with pytest.raises(ValueError, match="overlaps"):
+        mask("40012345", overlapping)
+    with pytest.raises(ValueError, match="outside"):
+        mask("4001", [Entity(EntityType.ORDER_NUMBER, 0, 8, "40012345")])
+
+
+# --- Tenant configuration ----------------------------------------------------------------
+
+
+def test_from_config_builds_validated_patterns() -> None:
+    patterns = EntityPatterns.from_config(
+        {"order_number": "4\\d{7}", "tracking_numbers": ("upu_s10",), "phone_regions": ["fi"]}
+    )
+    assert patterns == EntityPatterns(r"4\d{7}", ("upu_s10",), ("FI",))
+    assert EntityPatterns.from_config({}) == EntityPatterns()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"order_number": r"4\d{7}("}, "order_number: invalid regular expression"),
+        ({"order_number": r"\d*"}, "matches the empty string"),
+        ({"order_number": r"^4\d{7}$"}, "anchored"),
+        ({"order_number": ""}, "empty"),
+        ({"order_number": 40012345}, "order_number: expected a regular expression"),
+        ({"tracking_numbers": ["dhl_express"]}, "unknown format.*'dhl_express'.*upu_s10"),
+        ({"tracking_numbers": "upu_s10"}, "tracking_numbers: expected a list"),
+        ({"tracking_numbers": [1]}, "tracking_numbers: expected a list of strings"),
+        ({"phone_regions": ["XX"]}, "phone_regions: unknown region"),
+        ({"order_numbers": r"4\d{7}"}, "unknown entity pattern setting.*'order_numbers'"),
+    ],
+)
+def test_from_config_rejects_bad_settings(config: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        EntityPatterns.from_config(config)
