@@ -247,6 +247,20 @@ def personas(runtime: Runtime) -> Personas:
     return personas
 
 
+MINI_CONTENT = Path(__file__).resolve().parent / "content" / "mini"
+
+
+@pytest.fixture
+def bot(runtime: Runtime, personas: Personas) -> None:
+    """Tenant acme (en, fi) answers with the mini content (tests/content/mini)."""
+    from botdesk.content.loader import load_directory
+    from botdesk.content.store import save_content
+
+    with runtime.db.session() as session:
+        tenant = session.merge(personas.alice.tenant)
+        save_content(session, Actor.operator(), tenant, load_directory(MINI_CONTENT))
+
+
 @dataclass
 class VisitorChat:
     """A shopper's conversation through the HTTP API."""

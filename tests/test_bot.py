@@ -4,29 +4,14 @@ quick replies, language switching, and dialogue state encrypted like the message
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import select
 
-from botdesk.actions.audit import Actor
 from botdesk.bot.actions import ActionRequest, LookupFailed, OrderStatus, TrackOrder
-from botdesk.content.loader import load_directory
-from botdesk.content.store import save_content
 from botdesk.models import Conversation
 from botdesk.runtime import Runtime
-from tests.conftest import Personas, VisitorChat, start_chat
-
-MINI = Path(__file__).resolve().parent / "content" / "mini"
-
-
-@pytest.fixture
-def bot(runtime: Runtime, personas: Personas) -> None:
-    """Tenant acme (en, fi) answers with the mini content."""
-    with runtime.db.session() as session:
-        tenant = session.merge(personas.alice.tenant)
-        save_content(session, Actor.operator(), tenant, load_directory(MINI))
+from tests.conftest import VisitorChat, start_chat
 
 
 def say(chat: VisitorChat, text: str, **extra: object) -> dict[str, object]:

@@ -156,3 +156,14 @@ def test_expired_sessions_are_refused(
             )
         )
     assert browser.get("/console").status_code == 303
+
+
+def test_bot_markdown_is_rendered_but_visitor_text_never_is(
+    api: httpx.Client, browser: httpx.Client, personas: Personas, bot: None
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    chat.send("how much is **shipping** <b>now</b>?")
+    sign_in(browser, personas.alice.agent)
+    page = browser.get(f"/console/conversations/{chat.id}").text
+    assert "how much is **shipping** &lt;b&gt;now&lt;/b&gt;?" in page
+    assert "Delivery to Finland is <strong>4.90 €</strong>, free over 50 €." in page

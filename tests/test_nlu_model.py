@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from botdesk.nlu import (
     OUT_OF_SCOPE,
+    Backend,
     Example,
+    FeatureView,
+    Featuriser,
     IntentModel,
     ModelFormatError,
     Normaliser,
     fold_accents,
 )
+from botdesk.nlu.calibration import Decisions, choose_threshold, fit_temperature
 
 # A few phrases per intent and language, written with correct diacritics; the tests then ask
 # with unseen wordings and with the diacritics dropped, as shoppers type on phones.
@@ -302,3 +309,81 @@ def test_bad_training_data_is_rejected() -> None:
         IntentModel.train([Example("hello", "greet"), Example("hi", "greet")])
     with pytest.raises(ValueError, match="empty"):
         IntentModel.train([Example(" ", "greet"), Example("bye", "goodbye")])
+
+
+def test_character_views_keep_placeholders_atomic() -> None:
+    texts = ["order <ORDER_NUMBER> please", "orders please"]
+    for kind in ["char_wb", "char"]:
+        featuriser = Featuriser([FeatureView(kind, 3, 4)]).fit(texts)  # type: ignore[arg-type]
+        vocabulary = featuriser.vocabularies[0]
+        spelled = [f for f in vocabulary if any(part in f for part in ["_", "NUM", "num", "<"])]
+        assert spelled == (["<ORDER_NUMBER>"] if kind == "char_wb" else []), kind
+        matrix = featuriser.transform([*texts, "<ORDER_NUMBER>"])
+        assert matrix.shape == (3, len(vocabulary))
+        assert matrix[2].nnz > 0  # the placeholder alone still yields a feature
+        assert np.allclose(np.sqrt(matrix.multiply(matrix).sum(axis=1)), 1.0)
+
+
+class FirstWordBackend:
+    """A toy backend: proves the Protocol is all that IntentModel needs."""
+
+    name: ClassVar[str] = "first-word-test"
+
+    def __init__(self) -> None:
+        self.table: dict[str, str] = {}
+        self._classes: tuple[str, ...] = ()
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self._classes
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        self._classes = tuple(sorted(set(labels)))
+        self.table = {t.split()[0]: label for t, label in zip(texts, labels, strict=True)}
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        proba = np.full((len(texts), len(self._classes)), 0.1)
+        for row, text in enumerate(texts):
+            label = self.table.get(text.split()[0])
+            if label is not None:
+                proba[row, self._classes.index(label)] = 5.0
+        result: NDArray[np.float64] = proba / proba.sum(axis=1, keepdims=True)
+        return result
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        return {"table": self.table}, {}
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> Backend:
+        backend = cls()
+        backend.table = dict(meta["table"])
+        return backend
+
+
+def test_backends_are_pluggable_and_unknown_ones_refused(tmp_path: Path) -> None:
+    data = [Example(f"{w} {i}", w) for w in ["hello", "bye", "thanks"] for i in range(4)]
+    model = IntentModel.train(data, backend_factory=lambda seed: FirstWordBackend())
+    assert isinstance(model.backend, Backend)
+    assert model.predict_one("bye now").intent == "bye"
+    assert model.predict_one("something else").intent == OUT_OF_SCOPE
+    model.save(tmp_path)
+    with pytest.raises(ModelFormatError, match="unknown backend 'first-word-test'"):
+        IntentModel.load(tmp_path)
+
+
+def test_threshold_separates_right_from_wrong_held_out_answers() -> None:
+    none = np.zeros(4, dtype=bool)
+    confidence = np.array([0.9, 0.8, 0.7, 0.3])
+    right = np.array([True, True, True, False])
+    assert choose_threshold(Decisions(confidence, none, right, none)) == pytest.approx(0.5)
+    # All held-out answers right: still a positive threshold (half the lowest confidence).
+    assert choose_threshold(Decisions(confidence, none, ~none, none)) == pytest.approx(0.15)
+    # Held-out negatives: the threshold lands between them and the in-scope answers.
+    oos = np.array([False, False, True, True])
+    low = np.array([0.9, 0.8, 0.2, 0.1])
+    assert choose_threshold(Decisions(low, none, ~oos, oos)) == pytest.approx(0.5)
+
+
+def test_temperature_fit_sharpens_underconfident_probabilities() -> None:
+    proba = np.array([[0.4, 0.3, 0.3]] * 10)
+    assert fit_temperature(proba, np.zeros(10, dtype=np.int64)) < 0.1

@@ -118,10 +118,14 @@ def threshold_objective(decisions: Decisions, threshold: float) -> float:
 
 def choose_threshold(decisions: Decisions) -> float:
     """Pick the confidence threshold that maximises threshold_objective() on held-out data."""
-    values = np.unique(decisions.confidence)
-    # Midpoints between neighbouring confidences are the only places the objective changes;
-    # among equally good thresholds take the middle one to stay away from both edges.
-    candidates = np.concatenate([[0.0], (values[1:] + values[:-1]) / 2])
-    scores = np.asarray([threshold_objective(decisions, float(t)) for t in candidates])
+    # The objective is constant on each interval (edges[i], edges[i + 1]] between neighbouring
+    # held-out confidences, so scoring each interval's upper end covers every threshold.
+    edges = np.concatenate([[0.0], np.unique(decisions.confidence), [1.0]])
+    scores = np.asarray([threshold_objective(decisions, float(t)) for t in edges[1:]])
     best = np.flatnonzero(scores >= scores.max() - 1e-12)
-    return float(candidates[best[len(best) // 2]])
+    # Split the best intervals into runs of neighbours and take the middle of the widest run:
+    # a threshold far from both edges is the least sensitive to how the held-out sample fell.
+    # When every held-out example was right this gives half the lowest confidence, not 0.
+    runs = np.split(best, np.flatnonzero(np.diff(best) > 1) + 1)
+    first, last = max(((r[0], r[-1]) for r in runs), key=lambda r: edges[r[1] + 1] - edges[r[0]])
+    return float((edges[first] + edges[last + 1]) / 2)

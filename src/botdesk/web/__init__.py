@@ -6,7 +6,10 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from botdesk.web.markdown import render
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+TEMPLATES.env.filters["markdown"] = render
 
 # Pages run only our own scripts and styles; nothing may frame the console.
 SECURITY_HEADERS = {
