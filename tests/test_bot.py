@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from botdesk.bot.actions import ActionRequest, LookupFailed, OrderStatus, TrackOrder
-from botdesk.models import Conversation
+from botdesk.bot.registry import BotRegistry
+from botdesk.models import BotModel, Conversation
 from botdesk.runtime import Runtime
 from tests.conftest import VisitorChat, start_chat
 
@@ -167,3 +168,18 @@ def test_track_order_maps_look_ups_to_outcomes() -> None:
         TrackOrder(None).run(ActionRequest("demo", "en", {"reference": "40012345"})).outcome
         == "unavailable"
     )
+
+
+def test_an_unusable_stored_model_is_retrained(
+    api: httpx.Client, bot: None, runtime: Runtime
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    say(chat, "hi")  # builds the bot and stores its model
+    with runtime.db.session() as session:
+        session.execute(update(BotModel).values(archive=b"not a zip file"))
+    runtime.bots = BotRegistry()  # as a freshly started node would
+    assert texts(say(chat, "how much is shipping?")) == [
+        "Delivery to Finland is **4.90 €**, free over 50 €."
+    ]
+    with runtime.db.session() as session:
+        assert session.scalar(select(BotModel.archive)).startswith(b"PK")

@@ -27,6 +27,18 @@ class Runtime:
         """The tenant's bot, or the keyword responder for a tenant with no content yet."""
         return self.bots.responder(session, tenant.id) or KeywordResponder()
 
+    def warm_up(self) -> None:
+        """Build every tenant's bot now (models loaded, language detectors ready)."""
+        from sqlalchemy import select
+
+        from botdesk.models import Tenant
+
+        with self.db.session() as session:
+            tenant_ids = session.scalars(select(Tenant.id)).all()
+        for tenant_id in tenant_ids:
+            with self.db.session() as session:
+                self.bots.responder(session, tenant_id)
+
     def close(self) -> None:
         self.db.broker.close()
         self.db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +27,9 @@ SWAGGER_STATIC = Path(swagger_ui.__file__).resolve().parent / "static"
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Load every tenant's bot before the first shopper arrives: loading a model inside a
+        # request would make that shopper wait and, on SQLite, hold the write lock meanwhile.
+        await asyncio.to_thread(runtime.warm_up)
         yield
         runtime.close()
 

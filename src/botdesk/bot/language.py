@@ -62,6 +62,7 @@ class LanguageIdentifier:
         self, languages: tuple[str, ...], examples: Mapping[str, Sequence[str]] | None = None
     ) -> None:
         self.languages = languages
+        _detector(languages)  # load lingua's models now, not on a shopper's first message
         self._model: Pipeline | None = None
         usable = {
             lang: texts for lang, texts in (examples or {}).items() if lang in languages and texts

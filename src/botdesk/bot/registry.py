@@ -8,6 +8,7 @@ against the database each time (one indexed query).
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from botdesk.bot.dialogue import ContentResponder
 from botdesk.bot.understanding import Understanding, train_model
 from botdesk.content import store
 from botdesk.content.loader import TenantContent
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,16 @@ class BotRegistry:
     def _build(self, session: Session, tenant_id: uuid.UUID, version: int) -> ContentResponder:
         stored = store.latest_content(session, tenant_id)
         assert stored is not None and stored.version == version
-        model = store.load_model(session, tenant_id, stored.version)
+        try:
+            model = store.load_model(session, tenant_id, stored.version)
+        except (ValueError, OSError) as exc:
+            # A model saved by an older release (or damaged): retrain rather than go silent.
+            log.warning(
+                "stored model for tenant %s unusable (%s); retraining",
+                tenant_id,
+                type(exc).__name__,
+            )
+            model = None
         if model is None:
             model = train_model(stored.content)
             store.save_model(session, tenant_id, stored.version, model)

@@ -107,7 +107,14 @@ def load_model(session: Session, tenant_id: uuid.UUID, version: int) -> IntentMo
     row = session.get(BotModel, (tenant_id, version))
     if row is None:
         return None
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(io.BytesIO(row.archive)) as archive:
+    try:
+        return _unpack(row.archive)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"stored model archive is damaged: {exc}") from None
+
+
+def _unpack(blob: bytes) -> IntentModel:
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(io.BytesIO(blob)) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_ARCHIVE_BYTES:
             raise ValueError("stored model archive is too large to unpack")
         for info in archive.infolist():
