@@ -231,6 +231,8 @@ class Featuriser:
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> Featuriser:
         """Rebuild a fitted featuriser from to_state() output."""
         views = [FeatureView(**v) for v in meta["views"]]
+        if unknown := {v.kind for v in views} - {"word", "char_wb", "char"}:
+            raise ValueError(f"unknown feature view kinds {sorted(unknown)}")
         featuriser = cls(views, Normaliser(**meta["normaliser"]))
         for i in range(len(views)):
             raw = arrays[f"view{i}_vocab"].tobytes().decode("utf-8")
