@@ -133,6 +133,16 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         connection.execute(User.__table__.delete().where(User.id.not_in(user_ids)))
 
 
+@pytest.fixture(params=BACKENDS)
+def cli_env(
+    request: pytest.FixtureRequest, tmp_path: Path, empty_database: object
+) -> dict[str, str]:
+    """Environment for running `botdesk` against an empty database of each backend."""
+    from tests.cli import cli_environment
+
+    return cli_environment(empty_database(request.param), tmp_path / "var")  # type: ignore[operator]
+
+
 class LiveServer:
     """uvicorn serving the app on a free loopback port, in a thread."""
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,37 +12,7 @@ import httpx
 import pytest
 
 from botdesk.settings import generate_master_key
-from tests.conftest import BACKENDS
-
-BOTDESK = [sys.executable, "-m", "botdesk"]
-
-
-@pytest.fixture(params=BACKENDS)
-def cli_env(
-    request: pytest.FixtureRequest, tmp_path: Path, empty_database: object
-) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTDESK_")}
-    env.update(
-        BOTDESK_ENVIRONMENT="development",
-        BOTDESK_DATABASE_URL=empty_database(request.param),  # type: ignore[operator]
-        BOTDESK_DATA_DIR=str(tmp_path / "var"),
-        BOTDESK_MASTER_KEY=generate_master_key(),
-    )
-    return env
-
-
-def run(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*BOTDESK, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.cli import BOTDESK, run
 
 
 def test_migrate_then_manage_tenants_and_users(cli_env: dict[str, str]) -> None:

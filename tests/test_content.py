@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from botdesk.content.loader import ContentInvalid, load_directory
-from botdesk.settings import generate_master_key
-from tests.conftest import BACKENDS
+from tests.cli import run
 
 MINI = Path(__file__).resolve().parent / "content" / "mini"
 DEMO = Path(__file__).resolve().parent.parent / "content" / "demo"
-BOTDESK = [sys.executable, "-m", "botdesk"]
-
-
-def run(env: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*BOTDESK, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture
@@ -175,22 +164,8 @@ def test_the_demo_shops_conversation_tests_pass() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(params=BACKENDS)
-def cli_env(
-    request: pytest.FixtureRequest, tmp_path: Path, empty_database: object
-) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTDESK_")}
-    env.update(
-        BOTDESK_ENVIRONMENT="development",
-        BOTDESK_DATABASE_URL=empty_database(request.param),  # type: ignore[operator]
-        BOTDESK_DATA_DIR=str(tmp_path / "var"),
-        BOTDESK_MASTER_KEY=generate_master_key(),
-    )
-    assert run(env, "migrate").returncode == 0
-    return env
-
-
 def test_load_stores_versions_and_trains_the_model(cli_env: dict[str, str], broken: Path) -> None:
+    assert run(cli_env, "migrate").returncode == 0
     run(cli_env, "tenant", "create", "shop", "--name", "Shop", "--languages", "en,fi")
     first = run(cli_env, "content", "load", str(MINI), "--tenant", "shop", "--json")
     assert first.returncode == 0, first.stderr
@@ -216,6 +191,7 @@ def test_load_stores_versions_and_trains_the_model(cli_env: dict[str, str], brok
 
 
 def test_load_refuses_languages_the_tenant_does_not_have(cli_env: dict[str, str]) -> None:
+    assert run(cli_env, "migrate").returncode == 0
     run(cli_env, "tenant", "create", "svshop", "--name", "Sv", "--languages", "sv,en")
     refused = run(cli_env, "content", "load", str(MINI), "--tenant", "svshop")
     assert refused.returncode == 1

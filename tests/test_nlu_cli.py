@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from botdesk.settings import generate_master_key
-
-BOTDESK = [sys.executable, "-m", "botdesk"]
-
-
-def run(
-    env: dict[str, str] | None, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*BOTDESK, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.cli import cli_environment, run
 
 
 def lines(*texts: str) -> str:
@@ -121,13 +102,7 @@ def test_bad_input_gets_a_clear_error(examples: Path, tmp_path: Path) -> None:
 
 
 def test_predict_for_the_demo_tenant_after_setup(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTDESK_")}
-    env.update(
-        BOTDESK_ENVIRONMENT="development",
-        BOTDESK_DATABASE_URL=f"sqlite:///{tmp_path / 'botdesk.db'}",
-        BOTDESK_DATA_DIR=str(tmp_path / "var"),
-        BOTDESK_MASTER_KEY=generate_master_key(),
-    )
+    env = cli_environment(f"sqlite:///{tmp_path / 'botdesk.db'}", tmp_path / "var")
     assert run(env, "migrate").returncode == 0
     seeded = run(env, "demo")
     assert seeded.returncode == 0, seeded.stderr

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from botdesk.actions.audit import Actor, record
 from botdesk.db import publish_after_commit
@@ -39,6 +40,17 @@ def erase_conversation(
     return delete_shredded_conversation(runtime, actor, tenant_id, conversation_id, reason=reason)
 
 
+def _locked(session: Session, tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Conversation:
+    conversation = session.scalar(
+        select(Conversation)
+        .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
+        .with_for_update()
+    )
+    if conversation is None:
+        raise NotFound("conversation not found")
+    return conversation
+
+
 def shred_conversation_key(
     runtime: Runtime, actor: Actor, tenant_id: uuid.UUID, conversation_id: uuid.UUID, *, reason: str
 ) -> None:
@@ -48,13 +60,7 @@ def shred_conversation_key(
     (the WAL, a replica, an export), even if step 2 never runs.
     """
     with runtime.db.session() as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
-            .with_for_update()
-        )
-        if conversation is None:
-            raise NotFound("conversation not found")
+        conversation = _locked(session, tenant_id, conversation_id)
         if conversation.wrapped_key is not None:
             conversation.wrapped_key = None
             record(
@@ -73,13 +79,7 @@ def delete_shredded_conversation(
 ) -> ErasureReceipt:
     """Step 2 of erasure: delete a shredded conversation's rows and write the receipt."""
     with runtime.db.session() as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
-            .with_for_update()
-        )
-        if conversation is None:
-            raise NotFound("conversation not found")
+        conversation = _locked(session, tenant_id, conversation_id)
         if conversation.wrapped_key is not None:
             raise Conflict("the conversation's key must be destroyed before its rows")
         in_conversation = (

@@ -99,16 +99,31 @@ def logout(
     return response
 
 
-@router.get("")
-def home(request: Request, session: SessionDep, tenant: str | None = None) -> Response:
+def _staff(
+    request: Request, session: Session, tenant: str | None
+) -> tuple[access.StaffContext, str] | Response:
+    """The signed-in staff member in `tenant` and their session token, or the page to show."""
     signed_in = _signed_in(request, session)
     if signed_in is None:
         return _to_login()
     user, token = signed_in
     try:
-        staff = access.staff_context(session, user, tenant)
+        return access.staff_context(session, user, tenant), token
     except BotdeskError as exc:
-        return _page(request, "error.html", exc.status_code, user=user, message=exc.message)
+        return _error(request, user, exc)
+
+
+def _error(request: Request, user: User, exc: BotdeskError) -> HTMLResponse:
+    return _page(request, "error.html", exc.status_code, user=user, message=exc.message)
+
+
+@router.get("")
+def home(request: Request, session: SessionDep, tenant: str | None = None) -> Response:
+    found = _staff(request, session, tenant)
+    if isinstance(found, Response):
+        return found
+    staff, token = found
+    user = staff.user
     counts = access.status_counts(session, staff)
     can_read = staff.role in access.TRANSCRIPT_ROLES
     return _page(
@@ -131,15 +146,14 @@ def transcript(
     session: SessionDep,
     tenant: str | None = None,
 ) -> Response:
-    signed_in = _signed_in(request, session)
-    if signed_in is None:
-        return _to_login()
-    user, token = signed_in
+    found = _staff(request, session, tenant)
+    if isinstance(found, Response):
+        return found
+    staff, token = found
     try:
-        staff = access.staff_context(session, user, tenant)
         conversation, messages = read_transcript(runtime, session, staff, conversation_id)
     except BotdeskError as exc:
-        return _page(request, "error.html", exc.status_code, user=user, message=exc.message)
+        return _error(request, staff.user, exc)
     return _page(
         request,
         "transcript.html",
