@@ -211,6 +211,7 @@ def test_bad_path_and_query_parameters(api: httpx.Client, personas: Personas) ->
         {"field": "path.conversation_id", "problem": "must be a UUID"}
     ]
     assert chat.messages(after=-1).status_code == 422
+    assert chat.messages(after=2**40).status_code == 422  # beyond PostgreSQL's integer
     assert chat.messages(limit=501).status_code == 422
     assert (
         api.post("/api/v1/tenants/acme/conversations", json={"language": "x" * 50}).status_code

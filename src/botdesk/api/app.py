@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from botdesk import __version__
-from botdesk.api import errors, health, visitor
+from botdesk.api import errors, health, stream, visitor, widget
 from botdesk.api.limits import BodySizeLimit
+from botdesk.api.origins import origin_policy
 from botdesk.runtime import Runtime
 from botdesk.web import console, shop
 
@@ -44,9 +45,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
+    app.middleware("http")(origin_policy)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(visitor.router)
+    app.include_router(widget.router)
+    app.include_router(stream.router)
     app.include_router(console.router)
     app.include_router(shop.router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")

@@ -98,7 +98,9 @@ def list_messages(
     token: VisitorToken,
     runtime: RuntimeDep,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="Return messages with seq > after.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="Return messages with seq > after.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MessagesOut:
     conversation = access.conversation_for_visitor(session, conversation_id, token)
