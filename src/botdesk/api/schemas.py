@@ -71,6 +71,14 @@ class MessageIn(BaseModel):
     )
 
 
+class EmailIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(
+        max_length=254, description="Where to send the transcript; used once, never stored."
+    )
+
+
 class ButtonOut(BaseModel):
     label: str
     payload: str

@@ -11,9 +11,11 @@ from botdesk import access
 from botdesk.actions.audit import Actor
 from botdesk.actions.conversations import post_visitor_message, start_conversation
 from botdesk.actions.erasure import erase_conversation
+from botdesk.actions.transcripts import email_transcript
 from botdesk.api.deps import RuntimeDep, SessionDep, VisitorToken
 from botdesk.api.schemas import (
     ConversationOut,
+    EmailIn,
     ErrorOut,
     MessageIn,
     MessageOut,
@@ -130,3 +132,16 @@ def delete_conversation(
         runtime, Actor.visitor(), tenant_id, conversation_id, reason="visitor_request"
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/conversations/{conversation_id}/transcript/email",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Email the conversation to the visitor",
+    responses={429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
+def email(
+    conversation_id: uuid.UUID, body: EmailIn, token: VisitorToken, runtime: RuntimeDep
+) -> dict[str, bool]:
+    email_transcript(runtime, conversation_id, token, body.email)
+    return {"sent": True}
