@@ -7,6 +7,8 @@ after each test, so tests are isolated without paying for a migration each.
 
 from __future__ import annotations
 
+import email
+import email.message
 import os
 import socket
 import threading
@@ -15,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -255,6 +258,51 @@ def personas(runtime: Runtime) -> Personas:
     ]
     _BASELINE[runtime.db.url] = ({acme.id, bobs.id}, {user.id for user in people})
     return personas
+
+
+class Inbox:
+    """A local SMTP server's mailbox (aiosmtpd): what botdesk sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def mailing_server(runtime: Runtime, inbox: Inbox, tmp_path: Path) -> Iterator[LiveServer]:
+    """The app on the same database, configured to send mail to the test's SMTP server."""
+    assert runtime.settings.master_key is not None
+    settings = make_settings(
+        runtime.settings.database_url,
+        tmp_path,
+        master_key=runtime.settings.master_key.get_secret_value(),
+        smtp_host="127.0.0.1",
+        smtp_port=inbox.port,  # type: ignore[attr-defined]
+        smtp_starttls=False,
+        smtp_from="Nordkapp Wear <chat@shop.example>",
+    )
+    mailing = build_runtime(settings)
+    with LiveServer(mailing) as live:
+        yield live
+    mailing.close()
 
 
 MINI_CONTENT = Path(__file__).resolve().parent / "content" / "mini"

@@ -13,6 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from botdesk.actions.audit import Actor
+from botdesk.actions.tenants import create_tenant
+from botdesk.runtime import Runtime
 from tests.conftest import PASSWORD, LiveServer, Personas, start_chat
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,12 +64,29 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_demo_shop_page(page: Any, personas: Personas) -> None:
+def test_demo_shop_page_embeds_the_chat(page: Any, personas: Personas, runtime: Runtime) -> None:
+    with runtime.db.session() as session:
+        create_tenant(
+            session,
+            runtime.keyring,
+            Actor.operator(),
+            slug="demo",
+            name="Nordkapp Wear",
+            languages=["fi", "sv", "nb", "en"],
+        )
     page.goto("/")
     assert page.title() == "Nordkapp Wear · demo shop"
     assert page.locator(".product").count() == 6
     assert page.get_by_role("link", name="/console").is_visible()
+    launcher = page.get_by_role("button", name="Open chat")
+    launcher.wait_for()
     shot(page, "shop")
+    launcher.click()
+    box = page.get_by_role("textbox")
+    box.fill("hello")
+    box.press("Enter")
+    page.get_by_text("Hi! How can I help you today?").wait_for()
+    shot(page, "shop-chat")
 
 
 def test_agent_signs_in_reads_a_transcript_and_signs_out(
