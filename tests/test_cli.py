@@ -256,3 +256,62 @@ def test_key_rotation_keeps_every_conversation_readable(
         str(tmp_path / "third.key"),
     )
     assert refused.returncode == 1 and "wrapped by neither key" in refused.stderr
+
+
+def test_tenant_configure_changes_widget_settings_and_refuses_bad_values(
+    cli_env: dict[str, str],
+) -> None:
+    run(cli_env, "migrate")
+    run(cli_env, "tenant", "create", "shop", "--name", "Shop", "--languages", "fi,en")
+    changed = run(
+        cli_env,
+        "tenant",
+        "configure",
+        "shop",
+        "--origin",
+        "https://shop.example",
+        "--origin",
+        "https://www.shop.example",
+        "--primary-color",
+        "#AA3300",
+        "--position",
+        "left",
+        "--greeting",
+        "fi=Moi!",
+        "--greeting",
+        "en=Hi!",
+        "--privacy-policy-url",
+        "https://shop.example/privacy",
+        "--retention-days",
+        "60",
+        "--json",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["changed"] == [
+        "retention_bot_days",
+        "allowed_origins",
+        "privacy_policy_url",
+        "primary_color",
+        "position",
+        "greeting",
+    ]
+    (tenant,) = json.loads(run(cli_env, "tenant", "list", "--json").stdout)
+    assert tenant["allowed_origins"] == ["https://shop.example", "https://www.shop.example"]
+    assert tenant["retention_bot_days"] == 60
+    assert tenant["widget"] == {
+        "primary_color": "#aa3300",
+        "position": "left",
+        "greeting": {"fi": "Moi!", "en": "Hi!"},
+    }
+    for args, message in [
+        (["--primary-color", "red"], "#rrggbb"),
+        (["--position", "top"], "right or left"),
+        (["--origin", "https://shop.example/path"], "no path"),
+        (["--greeting", "sv=Hej"], "per tenant language"),
+        (["--greeting", "no-equals-sign"], "LANG=TEXT"),
+        (["--privacy-policy-url", "javascript:alert(1)"], "https://"),
+        (["--retention-days", "0"], "between 1 and"),
+    ]:
+        refused = run(cli_env, "tenant", "configure", "shop", *args)
+        assert refused.returncode == 1 and message in refused.stderr, (args, refused.stderr)
+    assert json.loads(run(cli_env, "tenant", "list", "--json").stdout)[0] == tenant

@@ -675,3 +675,29 @@ def test_an_unknown_tenant_shows_no_chat(shop: Callable[..., Shop]) -> None:
     page.wait_for_timeout(1000)
     assert page.locator("[data-botdesk]").count() == 0
     assert 'botdesk: no tenant "no-such-shop"' in warnings
+
+
+def test_the_tenants_greeting_opens_the_chat(
+    shop: Callable[..., Shop], runtime: Runtime, personas: Personas
+) -> None:
+    from botdesk.actions.tenants import configure_tenant
+
+    with runtime.db.session() as session:
+        tenant = session.merge(personas.alice.tenant)
+        widget_before = dict(tenant.widget or {})
+        configure_tenant(
+            session,
+            Actor.operator(),
+            tenant,
+            greeting={"fi": "Tervetuloa **Acmeen**!", "en": "Welcome to Acme!"},
+        )
+    try:
+        page = shop().open("lang=fi")
+        page.get_by_role("button", name="Avaa chat").click()
+        greeting = page.locator(".greet")
+        assert greeting.inner_text().endswith("Tervetuloa Acmeen!")
+        assert greeting.locator("strong").inner_text() == "Acmeen"
+        assert seqs(page) == []  # shown, not a message of record
+    finally:
+        with runtime.db.session() as session:  # personas are shared: put the settings back
+            session.merge(personas.alice.tenant).widget = widget_before

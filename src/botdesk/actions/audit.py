@@ -36,7 +36,8 @@ class Actor:
         return cls(ActorKind.STAFF, user_id)
 
 
-# Detail values must be identifiers, counts, enums or booleans: never free text a person wrote.
+# Detail values must be identifiers, counts, enums or booleans (or lists of them): never free
+# text a person wrote.
 _ALLOWED_DETAIL_TYPES = (int, float, bool, type(None))
 
 
@@ -52,8 +53,11 @@ def record(
 ) -> None:
     """Add an audit row to the current transaction."""
     for key, value in details.items():
-        ok = isinstance(value, _ALLOWED_DETAIL_TYPES) or (
-            isinstance(value, str) and len(value) <= 64 and "@" not in value
+        values = value if isinstance(value, list) else [value]
+        ok = all(
+            isinstance(v, _ALLOWED_DETAIL_TYPES)
+            or (isinstance(v, str) and len(v) <= 64 and "@" not in v)
+            for v in values
         )
         if not ok:
             # A programming error, caught by tests: audit details must stay free of personal data.

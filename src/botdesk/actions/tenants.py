@@ -118,3 +118,76 @@ def rewrap_tenant_keys(session: Session, new: KeyRing, old: KeyRing, actor: Acto
             )
             moved += 1
     return moved
+
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def configure_tenant(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    *,
+    languages: Sequence[str] | None = None,
+    retention_bot_days: int | None = None,
+    retention_agent_days: int | None = None,
+    clear_agent_retention: bool = False,
+    allowed_origins: Sequence[str] | None = None,
+    privacy_policy_url: str | None = None,
+    primary_color: str | None = None,
+    position: str | None = None,
+    greeting: dict[str, str] | None = None,
+) -> list[str]:
+    """Change a tenant's settings; returns the names of what changed (audited, values not)."""
+    changed: list[str] = []
+    if languages is not None:
+        tenant.languages = validate_languages(languages)
+        changed.append("languages")
+    if retention_bot_days is not None:
+        validate_retention_days(retention_bot_days, what="bot conversation retention")
+        tenant.retention_bot_days = retention_bot_days
+        changed.append("retention_bot_days")
+    if retention_agent_days is not None or clear_agent_retention:
+        validate_retention_days(retention_agent_days, what="agent conversation retention")
+        tenant.retention_agent_days = None if clear_agent_retention else retention_agent_days
+        changed.append("retention_agent_days")
+    if allowed_origins is not None:
+        for origin in allowed_origins:
+            if not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise Invalid("an allowed origin looks like https://shop.example (no path)")
+        tenant.allowed_origins = list(dict.fromkeys(allowed_origins))
+        changed.append("allowed_origins")
+    if privacy_policy_url is not None:
+        if privacy_policy_url and not re.fullmatch(r"https?://\S+", privacy_policy_url):
+            raise Invalid("the privacy policy URL must start with https:// or http://")
+        tenant.privacy_policy_url = privacy_policy_url or None
+        changed.append("privacy_policy_url")
+    widget = dict(tenant.widget or {})
+    if primary_color is not None:
+        if not HEX_COLOUR.fullmatch(primary_color):
+            raise Invalid("a colour is written #rrggbb, e.g. #1f5f8b")
+        widget["primary_color"] = primary_color.lower()
+        changed.append("primary_color")
+    if position is not None:
+        if position not in ("right", "left"):
+            raise Invalid("the launcher position is right or left")
+        widget["position"] = position
+        changed.append("position")
+    if greeting is not None:
+        unknown = set(greeting) - set(tenant.languages)
+        if unknown or any(not 1 <= len(text) <= 300 for text in greeting.values()):
+            raise Invalid("a greeting is 1-300 characters per tenant language")
+        widget["greeting"] = dict(greeting)
+        changed.append("greeting")
+    tenant.widget = widget
+    if changed:
+        record(
+            session,
+            actor,
+            "tenant.configured",
+            tenant_id=tenant.id,
+            target_kind="tenant",
+            target_id=tenant.id,
+            settings=changed,
+        )
+    return changed

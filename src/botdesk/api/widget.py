@@ -27,6 +27,9 @@ class WidgetConfigOut(BaseModel):
     colors: dict[str, str]
     privacy_policy_url: str | None
     retention_days: int = Field(description="Days a conversation with only the bot is kept.")
+    greeting: dict[str, str] | None = Field(
+        description="Shown, per language, when the chat opens before the first message."
+    )
 
 
 @router.get(
@@ -44,6 +47,7 @@ def widget_config(slug: str, session: SessionDep) -> WidgetConfigOut:
         colors={"primary": str(widget.get("primary_color") or DEFAULT_COLOUR)},
         privacy_policy_url=tenant.privacy_policy_url,
         retention_days=tenant.retention_bot_days,
+        greeting=widget.get("greeting") or None,
     )
 
 

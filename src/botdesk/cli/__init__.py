@@ -25,9 +25,17 @@ app = typer.Typer(
     add_completion=False,
     help="botdesk: privacy-first customer-service chat for web shops.",
 )
-tenant_app = typer.Typer(no_args_is_help=True, help="Create and list tenants (merchants).")
-user_app = typer.Typer(no_args_is_help=True, help="Create staff accounts.")
-key_app = typer.Typer(no_args_is_help=True, help="Master key utilities.")
+tenant_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Create and list tenants (merchants).",
+)
+user_app = typer.Typer(
+    no_args_is_help=True, pretty_exceptions_enable=False, help="Create staff accounts."
+)
+key_app = typer.Typer(
+    no_args_is_help=True, pretty_exceptions_enable=False, help="Master key utilities."
+)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
@@ -167,6 +175,67 @@ def tenant_create(
     emit(data, as_json, f"created tenant {slug} ({data['id']})")
 
 
+@tenant_app.command("configure")
+def tenant_configure(
+    slug: Annotated[str, typer.Argument(help="The tenant to change.")],
+    languages: Annotated[
+        str | None, typer.Option(help="Comma-separated, first is default.")
+    ] = None,
+    retention_days: Annotated[
+        int | None, typer.Option(help="Days bot-only chats are kept.")
+    ] = None,
+    agent_retention_days: Annotated[
+        int | None, typer.Option(help="Maximum days chats with an agent are kept.")
+    ] = None,
+    keep_agent_chats_until_deleted: Annotated[
+        bool, typer.Option(help="Keep chats with an agent until a deletion request.")
+    ] = False,
+    origin: Annotated[
+        list[str] | None, typer.Option(help="Allowed widget origin (repeatable; replaces all).")
+    ] = None,
+    privacy_policy_url: Annotated[str | None, typer.Option(help="'' removes it.")] = None,
+    primary_color: Annotated[str | None, typer.Option(help="Launcher colour, #rrggbb.")] = None,
+    position: Annotated[str | None, typer.Option(help="Launcher corner: right or left.")] = None,
+    greeting: Annotated[
+        list[str] | None, typer.Option(help="LANG=TEXT shown when the chat opens (repeatable).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a tenant's languages, retention and widget settings."""
+    from botdesk import access
+    from botdesk.actions.tenants import configure_tenant
+
+    greetings: dict[str, str] | None = None
+    if greeting is not None:
+        greetings = {}
+        for item in greeting:
+            lang, sep, text = item.partition("=")
+            if not sep:
+                raise fail(f"--greeting takes LANG=TEXT, not {item!r}")
+            greetings[lang.strip()] = text.strip()
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenant = access.tenant_by_slug(session, slug)
+        changed = configure_tenant(
+            session,
+            Actor.operator(),
+            tenant,
+            languages=languages.split(",") if languages else None,
+            retention_bot_days=retention_days,
+            retention_agent_days=agent_retention_days,
+            clear_agent_retention=keep_agent_chats_until_deleted,
+            allowed_origins=origin,
+            privacy_policy_url=privacy_policy_url,
+            primary_color=primary_color,
+            position=position,
+            greeting=greetings,
+        )
+    emit(
+        {"tenant": slug, "changed": changed},
+        as_json,
+        f"tenant {slug}: " + (", ".join(changed) + " changed" if changed else "nothing to change"),
+    )
+
+
 @tenant_app.command("list")
 def tenant_list(as_json: JsonFlag = False) -> None:
     """List tenants."""
@@ -182,6 +251,10 @@ def tenant_list(as_json: JsonFlag = False) -> None:
                 "name": t.name,
                 "languages": t.languages,
                 "retention_bot_days": t.retention_bot_days,
+                "retention_agent_days": t.retention_agent_days,
+                "allowed_origins": t.allowed_origins,
+                "privacy_policy_url": t.privacy_policy_url,
+                "widget": t.widget,
             }
             for t in tenants
         ]

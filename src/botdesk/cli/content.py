@@ -16,8 +16,14 @@ from botdesk.cli import JsonFlag, fail, runtime_for_cli
 if TYPE_CHECKING:
     from botdesk.bot.understanding import Understander
 
-content_app = typer.Typer(no_args_is_help=True, help="Validate, load and test bot content.")
-nlu_app = typer.Typer(no_args_is_help=True, help="Train and query intent models.")
+content_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Validate, load and test bot content.",
+)
+nlu_app = typer.Typer(
+    no_args_is_help=True, pretty_exceptions_enable=False, help="Train and query intent models."
+)
 
 DirArg = Annotated[Path, typer.Argument(help="A tenant content directory (with bot.yaml).")]
 

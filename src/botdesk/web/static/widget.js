@@ -413,7 +413,15 @@
   function clearLog() {
     msgs = [];
     nodes.clear();
-    if (ui) ui.log.textContent = "";
+    if (ui) { ui.log.textContent = ""; greet(); }
+  }
+  // The tenant's greeting opens the log; it is shown, not sent, so it is no message of record.
+  function greet() {
+    var text = cfg.greeting && typeof cfg.greeting === "object" ? cfg.greeting[lang] : null;
+    if (!text || ui.log.querySelector(".greet")) return;
+    var bubble = el("div", { class: "b" }, [el("span", { class: "sr", text: who("bot") + ": " })]);
+    markdown(String(text), bubble);
+    ui.log.prepend(el("div", { class: "msg them greet" }, [bubble]));
   }
   function deletedNote() {
     if (ui.log.querySelector(".sys")) return;
@@ -818,6 +826,7 @@
     document.body.append(host);
     ui = u;
     privacyNote();
+    greet();
   }
 
   function init() {
