@@ -311,6 +311,10 @@ def test_tenant_configure_changes_widget_settings_and_refuses_bad_values(
         (["--greeting", "no-equals-sign"], "LANG=TEXT"),
         (["--privacy-policy-url", "javascript:alert(1)"], "https://"),
         (["--retention-days", "0"], "between 1 and"),
+        (["--text", "fi.launcher=X"], "cannot be changed"),
+        (["--text", "fi.privacy=Kept a while"], "{n} for the days"),
+        (["--text", "sv.title=Hej"], "not one of the tenant's languages"),
+        (["--text", "no-dot=X"], "LANG.KEY=TEXT"),
     ]:
         refused = run(cli_env, "tenant", "configure", "shop", *args)
         assert refused.returncode == 1 and message in refused.stderr, (args, refused.stderr)

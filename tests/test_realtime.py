@@ -178,5 +178,7 @@ def test_widget_settings(api: httpx.Client, personas: Personas) -> None:
         "colors": {"primary": "#1f5f8b"},
         "privacy_policy_url": None,
         "retention_days": 60,
+        "greeting": None,
+        "texts": {},
     }
     assert api.get("/api/v1/tenants/nope/widget").status_code == 404

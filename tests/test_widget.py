@@ -677,7 +677,7 @@ def test_an_unknown_tenant_shows_no_chat(shop: Callable[..., Shop]) -> None:
     assert 'botdesk: no tenant "no-such-shop"' in warnings
 
 
-def test_the_tenants_greeting_opens_the_chat(
+def test_the_tenants_greeting_and_wording(
     shop: Callable[..., Shop], runtime: Runtime, personas: Personas
 ) -> None:
     from botdesk.actions.tenants import configure_tenant
@@ -690,10 +690,12 @@ def test_the_tenants_greeting_opens_the_chat(
             Actor.operator(),
             tenant,
             greeting={"fi": "Tervetuloa **Acmeen**!", "en": "Welcome to Acme!"},
+            texts={"fi": {"open": "Kysy meiltä chatissa", "placeholder": "Kysy jotain…"}},
         )
     try:
         page = shop().open("lang=fi")
-        page.get_by_role("button", name="Avaa chat").click()
+        page.get_by_role("button", name="Kysy meiltä chatissa").click()  # the tenant's wording
+        assert page.get_by_role("textbox").get_attribute("placeholder") == "Kysy jotain…"
         greeting = page.locator(".greet")
         assert greeting.inner_text().endswith("Tervetuloa Acmeen!")
         assert greeting.locator("strong").inner_text() == "Acmeen"

@@ -121,6 +121,8 @@ def rewrap_tenant_keys(session: Session, new: KeyRing, old: KeyRing, actor: Acto
 
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Widget texts a tenant may reword (keys of TEXTS in widget.js); `privacy` keeps its {n}.
+WIDGET_TEXT_KEYS = frozenset({"open", "title", "placeholder", "send", "privacy", "deleted"})
 
 
 def configure_tenant(
@@ -137,6 +139,7 @@ def configure_tenant(
     primary_color: str | None = None,
     position: str | None = None,
     greeting: dict[str, str] | None = None,
+    texts: dict[str, dict[str, str]] | None = None,
 ) -> list[str]:
     """Change a tenant's settings; returns the names of what changed (audited, values not)."""
     changed: list[str] = []
@@ -179,6 +182,26 @@ def configure_tenant(
             raise Invalid("a greeting is 1-300 characters per tenant language")
         widget["greeting"] = dict(greeting)
         changed.append("greeting")
+    if texts is not None:
+        for lang, overrides in texts.items():
+            if lang not in tenant.languages:
+                raise Invalid(f"{lang!r} is not one of the tenant's languages")
+            for key, text in overrides.items():
+                if key not in WIDGET_TEXT_KEYS:
+                    raise Invalid(
+                        f"widget text {key!r} cannot be changed; these can: "
+                        + ", ".join(sorted(WIDGET_TEXT_KEYS))
+                    )
+                if not 1 <= len(text) <= 200 or (key == "privacy" and "{n}" not in text):
+                    raise Invalid(
+                        f"widget text {key!r} needs 1-200 characters"
+                        + (" and {n} for the days" if key == "privacy" else "")
+                    )
+        merged = {lang: dict(v) for lang, v in (widget.get("texts") or {}).items()}
+        for lang, overrides in texts.items():
+            merged.setdefault(lang, {}).update(overrides)
+        widget["texts"] = merged
+        changed.append("texts")
     tenant.widget = widget
     if changed:
         record(

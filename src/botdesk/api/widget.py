@@ -30,6 +30,9 @@ class WidgetConfigOut(BaseModel):
     greeting: dict[str, str] | None = Field(
         description="Shown, per language, when the chat opens before the first message."
     )
+    texts: dict[str, dict[str, str]] = Field(
+        description="The tenant's rewordings of widget texts, per language."
+    )
 
 
 @router.get(
@@ -48,6 +51,7 @@ def widget_config(slug: str, session: SessionDep) -> WidgetConfigOut:
         privacy_policy_url=tenant.privacy_policy_url,
         retention_days=tenant.retention_bot_days,
         greeting=widget.get("greeting") or None,
+        texts=widget.get("texts") or {},
     )
 
 

@@ -199,6 +199,10 @@ def tenant_configure(
     greeting: Annotated[
         list[str] | None, typer.Option(help="LANG=TEXT shown when the chat opens (repeatable).")
     ] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option(help="LANG.KEY=TEXT rewords a widget text, e.g. fi.title=Asiakaspalvelu."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a tenant's languages, retention and widget settings."""
@@ -209,10 +213,19 @@ def tenant_configure(
     if greeting is not None:
         greetings = {}
         for item in greeting:
-            lang, sep, text = item.partition("=")
+            lang, sep, words = item.partition("=")
             if not sep:
                 raise fail(f"--greeting takes LANG=TEXT, not {item!r}")
-            greetings[lang.strip()] = text.strip()
+            greetings[lang.strip()] = words.strip()
+    texts: dict[str, dict[str, str]] | None = None
+    if text is not None:
+        texts = {}
+        for item in text:
+            where, sep, value = item.partition("=")
+            lang, dot, key = where.partition(".")
+            if not sep or not dot:
+                raise fail(f"--text takes LANG.KEY=TEXT, not {item!r}")
+            texts.setdefault(lang.strip(), {})[key.strip()] = value.strip()
     with runtime_for_cli() as runtime, runtime.db.session() as session:
         tenant = access.tenant_by_slug(session, slug)
         changed = configure_tenant(
@@ -228,6 +241,7 @@ def tenant_configure(
             primary_color=primary_color,
             position=position,
             greeting=greetings,
+            texts=texts,
         )
     emit(
         {"tenant": slug, "changed": changed},

@@ -839,6 +839,13 @@
       .then(function () {
         lang = pickLanguage();
         t = TEXTS[lang] || TEXTS.en;
+        var own = cfg.texts && typeof cfg.texts === "object" ? cfg.texts[lang] : null;
+        if (own && typeof own === "object") {
+          t = Object.assign({}, t);
+          Object.keys(own).forEach(function (k) {
+            if (typeof own[k] === "string" && typeof t[k] === "string") t[k] = own[k];
+          });
+        }
         build();
         if (conv) restore();
         if (wantOpen) open();
