@@ -146,6 +146,33 @@ def cli_env(
     return cli_environment(empty_database(request.param), tmp_path / "var")  # type: ignore[operator]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+# Module scope: the Playwright instance ends with its module, before other modules' asyncio code.
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("BOTDESK_TEST_REQUIRE_BROWSER"):
+            pytest.fail("browser tests are required here but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
 class LiveServer:
     """uvicorn serving the app on a free loopback port, in a thread."""
 

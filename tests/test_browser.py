@@ -5,7 +5,6 @@ Screenshots of each state land in ./screenshots/ for people to look at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,32 +17,8 @@ from botdesk.actions.tenants import create_tenant
 from botdesk.runtime import Runtime
 from tests.conftest import PASSWORD, LiveServer, Personas, start_chat
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 pytestmark = pytest.mark.browser
-
-if not CHROMIUM.exists():
-    if os.environ.get("BOTDESK_TEST_REQUIRE_BROWSER"):
-        raise RuntimeError("browser tests are required here but /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
