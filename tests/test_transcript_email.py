@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import stat
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from botdesk.models import AuditEntry
-from botdesk.runtime import Runtime
-from tests.conftest import Inbox, LiveServer, Personas, start_chat
+from botdesk.runtime import Runtime, build_runtime
+from tests.conftest import Inbox, LiveServer, Personas, make_settings, start_chat
 
 
 @pytest.fixture
@@ -51,9 +53,7 @@ def test_the_transcript_is_mailed_once_per_request_and_rate_limited(
     assert len(details) == 3 and all("@" not in str(d) for d in details)
 
 
-def test_bad_requests_to_mail_a_transcript(
-    mailing_api: httpx.Client, api: httpx.Client, personas: Personas
-) -> None:
+def test_bad_requests_to_mail_a_transcript(mailing_api: httpx.Client, personas: Personas) -> None:
     chat = start_chat(mailing_api, "acme", "en")
     url = f"/api/v1/conversations/{chat.id}/transcript/email"
     assert (
@@ -65,7 +65,37 @@ def test_bad_requests_to_mail_a_transcript(
         ).status_code
         == 404
     )
-    # The session's own server has no SMTP configured: a clear 503, not a 500.
-    unavailable = api.post(url, json={"email": "a@example.com"}, headers=chat.auth)
-    assert unavailable.status_code == 503
-    assert "download the chat instead" in unavailable.json()["error"]["message"]
+
+
+def test_without_a_mail_server_development_writes_an_outbox_and_production_refuses(
+    runtime: Runtime, personas: Personas, tmp_path: Path
+) -> None:
+    assert runtime.settings.master_key is not None
+    key = runtime.settings.master_key.get_secret_value()
+    for environment in ("development", "production"):
+        settings = make_settings(
+            runtime.settings.database_url,
+            tmp_path / environment,
+            master_key=key,
+            environment=environment,
+        )
+        other = build_runtime(settings)
+        with LiveServer(other) as live, httpx.Client(base_url=live.url, timeout=10) as client:
+            chat = start_chat(client, "acme", "en")
+            chat.send("hello")
+            answer = client.post(
+                f"/api/v1/conversations/{chat.id}/transcript/email",
+                json={"email": "a@example.com"},
+                headers=chat.auth,
+            )
+        other.close()
+        outbox = tmp_path / environment / "outbox"
+        if environment == "development":
+            assert answer.status_code == 202
+            (mail,) = outbox.iterdir()
+            assert stat.S_IMODE(mail.stat().st_mode) == 0o600
+            assert "You: hello" in mail.read_text()
+        else:  # a clear 503, not a 500, and nothing written anywhere
+            assert answer.status_code == 503
+            assert "download the chat instead" in answer.json()["error"]["message"]
+            assert not outbox.exists()
