@@ -59,6 +59,26 @@ def tenants_not_wrapped_by(session: Session, master_key_id: str) -> int:
     )
 
 
+def allowed_origins_by_slug(session: Session, slug: str) -> tuple[str, list[str]] | None:
+    """A tenant's slug and the sites allowed to embed its widget, or None if unknown."""
+    row = session.execute(
+        select(Tenant.slug, Tenant.allowed_origins).where(Tenant.slug == slug)
+    ).first()
+    return (row[0], list(row[1])) if row is not None else None
+
+
+def allowed_origins_by_conversation(
+    session: Session, conversation_id: uuid.UUID
+) -> tuple[str, list[str]] | None:
+    """The same, for the tenant a conversation belongs to (no token needed: no content)."""
+    row = session.execute(
+        select(Tenant.slug, Tenant.allowed_origins)
+        .join(Conversation, Conversation.tenant_id == Tenant.id)
+        .where(Conversation.id == conversation_id)
+    ).first()
+    return (row[0], list(row[1])) if row is not None else None
+
+
 def conversation_for_visitor(
     session: Session, conversation_id: uuid.UUID, token: str
 ) -> Conversation:

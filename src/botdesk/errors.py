@@ -42,3 +42,13 @@ class Invalid(BotdeskError):
 class TooLarge(BotdeskError):
     status_code = 413
     code = "too_large"
+
+
+class RateLimited(BotdeskError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class MailNotAvailable(BotdeskError):
+    status_code = 503
+    code = "mail_unavailable"

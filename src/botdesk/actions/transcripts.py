@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from botdesk import access
 from botdesk.actions.audit import Actor, record
 from botdesk.actions.users import normalise_email
-from botdesk.errors import BotdeskError
+from botdesk.errors import MailNotAvailable, RateLimited
 from botdesk.mail import MailUnavailable, send_mail
 from botdesk.models import AuditEntry, utcnow
 from botdesk.runtime import Runtime
@@ -40,16 +40,6 @@ _SENDER = {
     "sv": {"visitor": "Du", "bot": "Bot", "agent": "Kundtjänst", "system": "Obs"},
     "nb": {"visitor": "Du", "bot": "Bot", "agent": "Kundeservice", "system": "Merk"},
 }
-
-
-class RateLimited(BotdeskError):
-    status_code = 429
-    code = "rate_limited"
-
-
-class MailNotAvailable(BotdeskError):
-    status_code = 503
-    code = "mail_unavailable"
 
 
 def transcript_text(shop: str, language: str, messages: list[StoredMessage]) -> str:

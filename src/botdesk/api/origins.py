@@ -13,13 +13,12 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from botdesk import access
 from botdesk.api.errors import error_response
-from botdesk.models import Conversation, Tenant
 from botdesk.runtime import Runtime
 
 _TENANT_PATH = re.compile(r"^/api/v1/tenants/([^/]+)/")
@@ -32,18 +31,10 @@ def tenant_origins(runtime: Runtime, path: str) -> tuple[str, list[str]] | None:
     """The tenant a visitor-API path belongs to (slug) and its allowed origins."""
     with runtime.db.session() as session:
         if match := _TENANT_PATH.match(path):
-            row = session.execute(
-                select(Tenant.slug, Tenant.allowed_origins).where(Tenant.slug == match.group(1))
-            ).first()
-        elif match := _CONVERSATION_PATH.match(path):
-            row = session.execute(
-                select(Tenant.slug, Tenant.allowed_origins)
-                .join(Conversation, Conversation.tenant_id == Tenant.id)
-                .where(Conversation.id == uuid.UUID(match.group(1)))
-            ).first()
-        else:
-            return None
-    return (row[0], list(row[1])) if row is not None else None
+            return access.allowed_origins_by_slug(session, match.group(1))
+        if match := _CONVERSATION_PATH.match(path):
+            return access.allowed_origins_by_conversation(session, uuid.UUID(match.group(1)))
+    return None
 
 
 def own_origins(runtime: Runtime, scheme: str, host: str | None) -> set[str]:
