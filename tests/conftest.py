@@ -30,7 +30,7 @@ for _name in [
 ]:
     del os.environ[_name]
 
-from botdesk import schema  # noqa: E402
+from botdesk import access, schema  # noqa: E402
 from botdesk.actions.audit import Actor  # noqa: E402
 from botdesk.actions.tenants import create_tenant  # noqa: E402
 from botdesk.actions.users import create_user  # noqa: E402
@@ -333,6 +333,17 @@ def mailing_server(runtime: Runtime, inbox: Inbox, tmp_path: Path) -> Iterator[L
 
 
 MINI_CONTENT = Path(__file__).resolve().parent / "content" / "mini"
+
+
+@pytest.fixture
+def agent_online(runtime: Runtime, personas: Personas) -> None:
+    """Alice's agent has the console open and is online, so acme can offer a person."""
+    from botdesk.actions.agents import set_presence
+    from botdesk.models import Presence
+
+    with runtime.db.session() as session:
+        staff = access.staff_context(session, session.merge(personas.alice.agent), "acme")
+        set_presence(session, staff, Presence.ONLINE)
 
 
 @pytest.fixture

@@ -52,7 +52,9 @@ def test_an_order_number_in_the_first_message_needs_no_question(
     ]
 
 
-def test_after_two_bad_answers_a_person_is_offered(api: httpx.Client, bot: None) -> None:
+def test_after_two_bad_answers_a_person_is_offered(
+    api: httpx.Client, bot: None, agent_online: None
+) -> None:
     chat = start_chat(api, "acme", "en")
     say(chat, "track my order")
     say(chat, "dunno")
@@ -80,7 +82,9 @@ def test_a_country_follow_up_reanswers_the_last_question(api: httpx.Client, bot:
     assert texts(say(chat, "shipping price to Norway")) == ["Delivery to Norway is 9.90 €."]
 
 
-def test_the_fallback_ladder_rephrase_suggest_offer(api: httpx.Client, bot: None) -> None:
+def test_the_fallback_ladder_rephrase_suggest_offer(
+    api: httpx.Client, bot: None, agent_online: None
+) -> None:
     chat = start_chat(api, "acme", "en")
     first = say(chat, "what's the weather like in Oulu")
     assert texts(first) == ["Sorry, could you say that another way?"]
@@ -96,6 +100,16 @@ def test_the_fallback_ladder_rephrase_suggest_offer(api: httpx.Client, bot: None
     # An answer resets the ladder.
     say(chat, "hello")
     assert texts(say(chat, "write me a poem")) == ["Sorry, could you say that another way?"]
+
+
+def test_with_nobody_online_the_ladder_offers_no_person(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    say(chat, "track my order")
+    say(chat, "dunno")
+    say(chat, "no idea")
+    last = say(chat, "???")
+    assert texts(last) == ["Sorry, could you say that another way?"]
+    assert last["replies"][0]["buttons"] == []  # type: ignore[index]
 
 
 def test_asking_for_a_person_requests_the_handover(api: httpx.Client, bot: None) -> None:

@@ -21,7 +21,7 @@ def test_migrate_then_manage_tenants_and_users(cli_env: dict[str, str]) -> None:
     assert "run `botdesk migrate`" in not_yet.stderr
     assert "Traceback" not in not_yet.stderr
 
-    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0002"
+    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0005"
     assert "no change" in run(cli_env, "migrate").stdout
 
     created = run(
@@ -130,6 +130,16 @@ def test_demo_seeds_idempotently_in_development_only(cli_env: dict[str, str]) ->
     assert [t["slug"] for t in json.loads(run(cli_env, "tenant", "list", "--json").stdout)] == [
         "demo"
     ]
+    (demo,) = json.loads(run(cli_env, "tenant", "list", "--json").stdout)
+    # No opening hours: a newcomer can try the handover at any time of day.
+    assert demo["handover"]["timezone"] == "Europe/Helsinki" and demo["handover"]["hours"] == {}
+    assert demo["handover"]["fields"]["email"] == "required"
+    canned = json.loads(run(cli_env, "canned", "list", "demo", "--json").stdout)
+    shortcuts = {"hello", "order-number", "returns", "delivery", "bye"}
+    for language in ("fi", "sv", "nb", "en"):  # seeded once, although `demo` ran twice
+        assert sorted(r["shortcut"] for r in canned if r["language"] == language) == sorted(
+            shortcuts
+        )
     production = {**cli_env, "BOTDESK_ENVIRONMENT": "production"}
     refused = run(production, "demo")
     assert refused.returncode == 2

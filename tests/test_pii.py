@@ -377,3 +377,37 @@ def test_from_config_builds_validated_patterns() -> None:
 def test_from_config_rejects_bad_settings(config: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         EntityPatterns.from_config(config)
+
+
+# --- Digits that only look like phone or card numbers; numbers from abroad ------------------
+
+
+def test_a_version_number_before_a_date_is_no_phone() -> None:
+    assert detect("Storm Jacket 2.0 2026-11-12", NORDIC) == []
+    assert found("Jacket 2.0, ring 040 123 4567") == [
+        (EntityType.PHONE, "040 123 4567", "+358401234567")
+    ]
+
+
+def test_an_ean_barcode_is_no_card_but_a_13_digit_grouped_card_still_is() -> None:
+    barcode = "6411234567895"  # valid EAN-13, and Luhn-valid with a Maestro-like prefix
+    assert detect(f"EAN {barcode} - sama tuote?", NORDIC) == []
+    visa13 = "4" + "00000000000" + luhn_digit("400000000000")
+    assert found(f"kortti {visa13[:4]} {visa13[4:8]} {visa13[8:12]} {visa13[12:]}")[0][0] is (
+        EntityType.CARD
+    )
+
+
+def test_reach_me_words_make_a_bare_number_a_phone() -> None:
+    assert found("Dere kan nå meg på 91234567") == [(EntityType.PHONE, "91234567", "+4791234567")]
+    assert found("I kan fange mig på 20 12 34 56") == [
+        (EntityType.PHONE, "20 12 34 56", "+4520123456")
+    ]
+
+
+def test_the_region_that_reads_the_whole_number_wins() -> None:
+    # Finland's rules read a prefix of this British number; Britain's read all of it.
+    british = EntityPatterns(phone_regions=("FI", "GB"))
+    assert found("call 07912 345678", british) == [
+        (EntityType.PHONE, "07912 345678", "+447912345678")
+    ]

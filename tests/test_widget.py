@@ -440,6 +440,7 @@ def test_download_and_delete(shop: Callable[..., Shop], bot: None, api: httpx.Cl
         "Lataa tekstinä",
         "Lataa JSON-muodossa",
         "Lähetä keskustelu sähköpostiin",
+        "Keskustele asiakaspalvelijan kanssa",
         "Poista keskustelu",
     ]
     assert focused(page)["label"] == "Lataa tekstinä"

@@ -6,6 +6,7 @@ reading another's chats, so the filter lives here, once, and tests try every pat
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import uuid
@@ -16,11 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from botdesk.errors import Forbidden, NotFound
+from botdesk.handover import HandoverPolicy
 from botdesk.models import (
+    CannedReply,
     Conversation,
     ConversationStatus,
     Membership,
     Message,
+    Note,
+    QuestionSample,
     Role,
     Tenant,
     User,
@@ -149,11 +154,20 @@ def staff_tenants(session: Session, user: User) -> Sequence[tuple[Tenant, Role]]
     return [(tenant, role) for tenant, role in rows]
 
 
+TOTP_REQUIRED = "This shop requires two-factor sign-in. Set it up under Account."
+
+
 def staff_context(session: Session, user: User, tenant_slug: str | None) -> StaffContext:
-    """The user's context in `tenant_slug` (or their first tenant); Forbidden if not a member."""
+    """The user's context in `tenant_slug` (or their first tenant); Forbidden if not a member.
+
+    Also Forbidden while the tenant requires TOTP and the user has not switched it on: every
+    console page and the agent API come through here, so the rule is enforced in one place.
+    """
     memberships = staff_tenants(session, user)
     for tenant, role in memberships:
         if tenant_slug is None or tenant.slug == tenant_slug:
+            if tenant.require_totp and user.totp_enabled_at is None:
+                raise Forbidden(TOTP_REQUIRED)
             return StaffContext(user, tenant, role)
     raise Forbidden("you have no role in this tenant")
 
@@ -197,3 +211,102 @@ def status_counts(session: Session, staff: StaffContext) -> dict[ConversationSta
 def _require_transcript_role(staff: StaffContext) -> None:
     if staff.role not in TRANSCRIPT_ROLES:
         raise Forbidden("your role cannot read conversations")
+
+
+def require_agent(staff: StaffContext) -> None:
+    """Agents and admins work conversations; analysts never do."""
+    _require_transcript_role(staff)
+
+
+def notes_for(session: Session, staff: StaffContext, conversation: Conversation) -> Sequence[Note]:
+    """A conversation's internal notes, oldest first (staff only; never the visitor)."""
+    _require_transcript_role(staff)
+    return session.scalars(
+        select(Note)
+        .where(Note.tenant_id == staff.tenant.id, Note.conversation_id == conversation.id)
+        .order_by(Note.id)
+    ).all()
+
+
+def tenant_staff(session: Session, staff: StaffContext) -> Sequence[tuple[User, Role]]:
+    """Everyone with a role in the staff member's tenant (names for notes and transfers)."""
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == staff.tenant.id)
+        .order_by(User.display_name)
+    ).all()
+    return [(user, role) for user, role in rows]
+
+
+# Canned replies and tenant settings (the console's settings and canned-reply pages).
+CANNED_REPLY_ROLES = frozenset({Role.ADMIN, Role.AGENT})
+
+
+def handover_policy(tenant: Tenant) -> HandoverPolicy:
+    """The tenant's parsed handover policy (an unconfigured tenant gets the defaults)."""
+    return HandoverPolicy.from_config(tenant.handover)
+
+
+def tenant_for_admin(staff: StaffContext) -> Tenant:
+    """The tenant whose settings `staff` may change: only its admins may."""
+    if staff.role is not Role.ADMIN:
+        raise Forbidden("only the tenant's admins can change its settings")
+    return staff.tenant
+
+
+def canned_replies_for(
+    session: Session, staff: StaffContext, language: str | None = None
+) -> Sequence[CannedReply]:
+    """The tenant's canned replies (optionally in one language), by language then shortcut."""
+    if staff.role not in CANNED_REPLY_ROLES:
+        raise Forbidden("your role cannot use canned replies")
+    return tenant_canned_replies(session, staff.tenant, language)
+
+
+def tenant_canned_replies(
+    session: Session, tenant: Tenant, language: str | None = None
+) -> Sequence[CannedReply]:
+    """A tenant's canned replies for the operator's CLI (staff go through canned_replies_for)."""
+    query = select(CannedReply).where(CannedReply.tenant_id == tenant.id)
+    if language is not None:
+        query = query.where(CannedReply.language == language)
+    return session.scalars(query.order_by(CannedReply.language, CannedReply.shortcut)).all()
+
+
+def canned_reply_by_shortcut(
+    session: Session, tenant: Tenant, shortcut: str, language: str
+) -> CannedReply:
+    reply = session.scalar(
+        select(CannedReply).where(
+            CannedReply.tenant_id == tenant.id,
+            CannedReply.shortcut == shortcut.strip().lower(),
+            CannedReply.language == language.strip().lower(),
+        )
+    )
+    if reply is None:
+        raise NotFound(f"no canned reply {shortcut[:40]!r} in {language[:8]!r}")
+    return reply
+
+
+def canned_reply_for_admin(
+    session: Session, staff: StaffContext, reply_id: uuid.UUID
+) -> CannedReply:
+    """One of the tenant's canned replies, for its admins to change or delete."""
+    tenant = tenant_for_admin(staff)
+    reply = session.scalar(
+        select(CannedReply).where(CannedReply.tenant_id == tenant.id, CannedReply.id == reply_id)
+    )
+    if reply is None:
+        raise NotFound("no such canned reply")
+    return reply
+
+
+def question_samples(
+    session: Session, tenant_id: uuid.UUID, since: dt.date | None = None
+) -> Sequence[QuestionSample]:
+    """A tenant's improvement samples, oldest first (redacted; no personal data)."""
+    query = select(QuestionSample).where(QuestionSample.tenant_id == tenant_id)
+    if since is not None:
+        query = query.where(QuestionSample.collected_on >= since)
+    return session.scalars(query.order_by(QuestionSample.collected_on, QuestionSample.id)).all()

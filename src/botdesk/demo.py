@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from botdesk.access import tenant_canned_replies
 from botdesk.actions.audit import Actor
-from botdesk.actions.tenants import create_tenant
+from botdesk.actions.canned_replies import create_canned_reply
+from botdesk.actions.tenants import configure_handover, create_tenant
 from botdesk.actions.users import create_user, grant_role
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.content.store import save_content
@@ -35,6 +37,76 @@ DEMO_STAFF = (
     ("agent@demo.botdesk.test", "Sven Agent", Role.AGENT),
     ("analyst@demo.botdesk.test", "Nora Analyst", Role.ANALYST),
 )
+
+# No "hours" on purpose: a newcomer trying the demo at any time of day can be handed over to a
+# person, as long as a demo agent is signed in and online. Real shops usually set their hours.
+DEMO_HANDOVER = {
+    "timezone": "Europe/Helsinki",
+    "fields": {"email": "required", "order_number": "optional", "topic": "optional"},
+    "consent": "notice",
+    "max_chats": 3,
+}
+# The same shortcuts in each language, so an agent's habits carry over; facts match the bot's.
+DEMO_CANNED: dict[str, dict[str, str]] = {
+    "hello": {
+        "fi": "Hei ja kiitos odotuksesta! Täällä Nordkapp Wearin asiakaspalvelu. Miten voin "
+        "auttaa?",
+        "sv": "Hej och tack för att du väntade! Du har kommit till Nordkapp Wears kundtjänst. "
+        "Hur kan jag hjälpa dig?",
+        "nb": "Hei, og takk for at du ventet! Du snakker med kundeservice hos Nordkapp Wear. "
+        "Hva kan jeg hjelpe deg med?",
+        "en": "Hi, and thanks for waiting! You're through to Nordkapp Wear customer service. "
+        "How can I help?",
+    },
+    "order-number": {
+        "fi": "Voisitko kertoa tilausnumerosi? Siinä on kahdeksan numeroa, ja löydät sen "
+        "tilausvahvistuksesta, jonka lähetimme sähköpostiisi.",
+        "sv": "Kan du berätta ditt ordernummer? Det består av åtta siffror och finns i "
+        "orderbekräftelsen som vi skickade till din e-post.",
+        "nb": "Kan du oppgi ordrenummeret ditt? Det består av åtte sifre og står i "
+        "ordrebekreftelsen vi sendte til e-posten din.",
+        "en": "Could you tell me your order number? It's eight digits long, and you'll find it "
+        "in the order confirmation we emailed you.",
+    },
+    "returns": {
+        "fi": "Palautus on maksuton 30 päivän ajan. Tee palautusilmoitus palautussivullamme, "
+        "niin saat palautuskoodin, ja vie paketti mihin tahansa noutopisteeseen. Tuotteiden "
+        "pitää olla käyttämättömiä ja hintalappujen paikallaan.",
+        "sv": "Du kan returnera kostnadsfritt inom 30 dagar. Anmäl returen på vår retursida så "
+        "får du en returkod, och lämna sedan paketet hos valfritt ombud. Varorna ska vara "
+        "oanvända och ha etiketterna kvar.",
+        "nb": "Retur er gratis innen 30 dager. Registrer returen på retursiden vår for å få en "
+        "returkode, og lever pakken på et hvilket som helst hentested. Varene må være ubrukte "
+        "og ha merkelappene på.",
+        "en": "Returns are free within 30 days. Register your return on our returns page to "
+        "get a return code, then drop the parcel off at any pick-up point. Items should be "
+        "unused with the tags still on.",
+    },
+    "delivery": {
+        "fi": "Toimitus kestää Suomessa yleensä 1-3 arkipäivää, Ruotsiin 2-4, Tanskaan 2-5 ja "
+        "Norjaan 3-6 arkipäivää. Arkipäivisin klo 14 mennessä tehdyt tilaukset lähtevät "
+        "varastoltamme samana päivänä.",
+        "sv": "Leveransen tar oftast 1-3 arbetsdagar till Finland, 2-4 till Sverige, 2-5 till "
+        "Danmark och 3-6 arbetsdagar till Norge. Beställningar som görs före kl. 14 finsk tid "
+        "på vardagar skickas samma dag.",
+        "nb": "Leveringen tar vanligvis 1-3 virkedager til Finland, 2-4 til Sverige, 2-5 til "
+        "Danmark og 3-6 virkedager til Norge. Bestillinger som legges inn før kl. 14 finsk "
+        "tid på hverdager, sendes samme dag.",
+        "en": "Delivery usually takes 1-3 working days in Finland, 2-4 to Sweden, 2-5 to "
+        "Denmark and 3-6 working days to Norway. Orders placed by 14:00 Finnish time on a "
+        "working day leave our warehouse the same day.",
+    },
+    "bye": {
+        "fi": "Kiitos yhteydenotosta! Jos mieleen tulee vielä jotain, kirjoita meille "
+        "milloin vain. Mukavaa päivänjatkoa!",
+        "sv": "Tack för att du hörde av dig! Skriv gärna igen om du undrar över något mer. "
+        "Ha en fin dag!",
+        "nb": "Takk for at du tok kontakt! Bare skriv til oss igjen hvis du lurer på noe mer. "
+        "Ha en fin dag!",
+        "en": "Thanks for getting in touch! If anything else comes up, just message us again. "
+        "Have a great day!",
+    },
+}
 
 
 def seed_demo(runtime: Runtime) -> list[DemoLogin]:
@@ -73,6 +145,16 @@ def seed_demo(runtime: Runtime) -> list[DemoLogin]:
                 )
             else:
                 grant_role(session, actor, tenant=tenant, user=user, role=role)
+        # Only what is missing: re-running `botdesk demo` keeps what an admin changed since.
+        if not tenant.handover:
+            configure_handover(session, actor, tenant, DEMO_HANDOVER)
+        present = {(r.shortcut, r.language) for r in tenant_canned_replies(session, tenant)}
+        for shortcut, texts in DEMO_CANNED.items():
+            for language, text in texts.items():
+                if (shortcut, language) not in present:
+                    create_canned_reply(
+                        session, actor, tenant, shortcut=shortcut, language=language, text=text
+                    )
     return [DemoLogin(email, role, DEMO_PASSWORD) for email, _name, role in DEMO_STAFF]
 
 

@@ -9,9 +9,11 @@ class BotdeskError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # Per-field problems, e.g. [{"field": "email", "message": "..."}] for a form.
+        self.details = details
 
 
 class NotFound(BotdeskError):

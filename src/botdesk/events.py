@@ -16,7 +16,29 @@ from typing import Any
 class EventType(StrEnum):
     MESSAGE_CREATED = "message.created"
     CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+    CONVERSATION_ASSIGNED = "conversation.assigned"
     CONVERSATION_ERASED = "conversation.erased"
+    # Something changed that moves queue positions or wait estimates (join, leave, accept).
+    QUEUE_CHANGED = "queue.changed"
+    PRESENCE_CHANGED = "agent.presence_changed"
+    # Never reaches the shopper: notes go to the tenant's (console) channel only.
+    NOTE_CREATED = "note.created"
+    # Ephemeral: published straight away, never stored.
+    TYPING = "typing"
+
+
+# Who hears what. The conversation channel feeds the shopper's widget, the tenant channel the
+# console, the queue channel every shopper waiting in that tenant's queue.
+_TO_CONVERSATION = frozenset(
+    {
+        EventType.MESSAGE_CREATED,
+        EventType.CONVERSATION_STATUS_CHANGED,
+        EventType.CONVERSATION_ASSIGNED,
+        EventType.CONVERSATION_ERASED,
+        EventType.TYPING,
+    }
+)
+_TO_QUEUE = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
 
 
 @dataclass(frozen=True)
@@ -25,27 +47,33 @@ class Event:
 
     type: EventType
     tenant_id: uuid.UUID
-    conversation_id: uuid.UUID
+    conversation_id: uuid.UUID | None
     payload: dict[str, Any]
 
     @property
-    def channels(self) -> tuple[str, str]:
-        """The conversation's channel (widget) and the tenant's channel (console)."""
-        return conversation_channel(self.conversation_id), tenant_channel(self.tenant_id)
+    def channels(self) -> tuple[str, ...]:
+        """The channels this event is published on; the tenant's (console) always."""
+        channels = [tenant_channel(self.tenant_id)]
+        if self.type in _TO_CONVERSATION and self.conversation_id is not None:
+            channels.append(conversation_channel(self.conversation_id))
+        if self.type in _TO_QUEUE:
+            channels.append(queue_channel(self.tenant_id))
+        return tuple(channels)
 
     def to_json(self) -> str:
         data = asdict(self)
         data["tenant_id"] = str(self.tenant_id)
-        data["conversation_id"] = str(self.conversation_id)
+        data["conversation_id"] = str(self.conversation_id) if self.conversation_id else None
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Event:
         data = json.loads(text)
+        conversation_id = data.get("conversation_id")
         return cls(
             type=EventType(data["type"]),
             tenant_id=uuid.UUID(data["tenant_id"]),
-            conversation_id=uuid.UUID(data["conversation_id"]),
+            conversation_id=uuid.UUID(conversation_id) if conversation_id else None,
             payload=dict(data["payload"]),
         )
 
@@ -56,6 +84,10 @@ def conversation_channel(conversation_id: uuid.UUID) -> str:
 
 def tenant_channel(tenant_id: uuid.UUID) -> str:
     return f"botdesk:tenant:{tenant_id}"
+
+
+def queue_channel(tenant_id: uuid.UUID) -> str:
+    return f"botdesk:tenant:{tenant_id}:queue"
 
 
 def message_created(
@@ -77,3 +109,37 @@ def status_changed(tenant_id: uuid.UUID, conversation_id: uuid.UUID, old: str, n
 
 def conversation_erased(tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Event:
     return Event(EventType.CONVERSATION_ERASED, tenant_id, conversation_id, {})
+
+
+def conversation_assigned(
+    tenant_id: uuid.UUID, conversation_id: uuid.UUID, agent_id: uuid.UUID | None
+) -> Event:
+    return Event(
+        EventType.CONVERSATION_ASSIGNED,
+        tenant_id,
+        conversation_id,
+        {"agent_id": str(agent_id) if agent_id else None},
+    )
+
+
+def queue_changed(tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Event:
+    return Event(EventType.QUEUE_CHANGED, tenant_id, conversation_id, {})
+
+
+def presence_changed(tenant_id: uuid.UUID, user_id: uuid.UUID, status: str) -> Event:
+    return Event(
+        EventType.PRESENCE_CHANGED, tenant_id, None, {"user_id": str(user_id), "status": status}
+    )
+
+
+def note_created(tenant_id: uuid.UUID, conversation_id: uuid.UUID, note_id: int) -> Event:
+    return Event(EventType.NOTE_CREATED, tenant_id, conversation_id, {"note_id": note_id})
+
+
+def typing(
+    tenant_id: uuid.UUID, conversation_id: uuid.UUID, who: str, active: bool, name: str | None
+) -> Event:
+    """`who` is "visitor" or "agent"; `name` is the agent's display name (never the shopper's)."""
+    return Event(
+        EventType.TYPING, tenant_id, conversation_id, {"who": who, "typing": active, "name": name}
+    )

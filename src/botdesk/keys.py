@@ -7,11 +7,14 @@
 
 Erasing a conversation deletes its wrapped key first ("crypto-shredding"): every copy of its
 ciphertext, in the WAL, a replica or last night's backup, is then noise. Rotating the master key
-re-wraps the tenant keys only; nothing else is re-encrypted.
+re-wraps the tenant keys (and re-seals staff TOTP secrets, below); no message is re-encrypted.
 
 Every sealed value carries associated data naming what it is and where it belongs (the
 conversation id, the message's sequence number), so a ciphertext moved to another row or another
 conversation fails authentication instead of decrypting into the wrong place.
+
+Staff TOTP secrets are sealed with a key derived from the master key (HKDF, its own label), not
+with a tenant key: a staff account spans tenants.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import os
 import uuid
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT_V1 = b"\x01"
 NONCE_BYTES = 12
@@ -84,6 +89,19 @@ def bot_state_aad(conversation_id: uuid.UUID) -> bytes:
     return b"botdesk/bot-state/v1|" + conversation_id.bytes
 
 
+def form_aad(conversation_id: uuid.UUID) -> bytes:
+    """Binds pre-chat form data (or an offline message) to its conversation."""
+    return b"botdesk/form/v1|" + conversation_id.bytes
+
+
+def note_aad(conversation_id: uuid.UUID) -> bytes:
+    return b"botdesk/note/v1|" + conversation_id.bytes
+
+
+def _totp_aad(user_id: uuid.UUID) -> bytes:
+    return b"botdesk/totp-secret/v1|" + user_id.bytes
+
+
 class KeyRing:
     """Wraps and unwraps tenant and conversation keys under one master key."""
 
@@ -109,6 +127,21 @@ class KeyRing:
         """Re-wrap a tenant key from `old`'s master key to this one (master-key rotation)."""
         plain = open_sealed(old._master, wrapped, _tenant_aad(tenant_id))
         return seal(self._master, plain, _tenant_aad(tenant_id))
+
+    def derive(self, label: str) -> bytes:
+        """A key for one purpose, derived from the master key (HKDF-SHA256, `label` as info).
+
+        Distinct labels give independent keys, so a key for one purpose never opens another's data.
+        """
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=label.encode())
+        return hkdf.derive(self._master)
+
+    def seal_totp_secret(self, user_id: uuid.UUID, secret: bytes) -> bytes:
+        """Seal a staff member's TOTP secret, bound to their user id."""
+        return seal(self.derive("botdesk/totp-secret/v1"), secret, _totp_aad(user_id))
+
+    def open_totp_secret(self, user_id: uuid.UUID, sealed: bytes) -> bytes:
+        return open_sealed(self.derive("botdesk/totp-secret/v1"), sealed, _totp_aad(user_id))
 
     @staticmethod
     def new_conversation_key(tenant_key: bytes, conversation_id: uuid.UUID) -> bytes:

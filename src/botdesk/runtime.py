@@ -13,6 +13,7 @@ from botdesk.broker import create_broker
 from botdesk.db import Database
 from botdesk.keys import KeyRing
 from botdesk.models import Tenant
+from botdesk.pii import EntityPatterns
 from botdesk.settings import Settings
 
 
@@ -26,6 +27,11 @@ class Runtime:
     def responder_for(self, session: Session, tenant: Tenant) -> Responder:
         """The tenant's bot, or the keyword responder for a tenant with no content yet."""
         return self.bots.responder(session, tenant.id) or KeywordResponder()
+
+    def entity_patterns_for(self, session: Session, tenant: Tenant) -> EntityPatterns:
+        """The tenant's order and tracking number shapes (defaults for a tenant with no bot)."""
+        responder = self.bots.responder(session, tenant.id)
+        return responder.content.entity_patterns if responder else EntityPatterns.from_config({})
 
     def warm_up(self) -> None:
         """Build every tenant's bot now (models loaded, language detectors ready)."""

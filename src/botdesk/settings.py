@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_message_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
     max_request_bytes: Annotated[int, Field(ge=1024, le=10_000_000)] = 65_536
     staff_session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
+    # Failed console sign-ins one client address may make per 15 minutes before 429s (per node).
+    sign_in_failures_per_address: Annotated[int, Field(ge=1, le=100_000)] = 20
     smtp_host: str | None = None
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     smtp_username: str | None = None
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_from: str = "botdesk <no-reply@localhost>"
     log_level: str = "INFO"
+    # Background jobs (retention purge, expired sessions); see docs/retention.md. Switch off on
+    # app nodes when `botdesk worker` runs them instead; leaving them on everywhere is safe too,
+    # since a database lease lets one node at a time do each job.
+    run_jobs_in_app: bool = True
+    retention_interval_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 3600
+    retention_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botdesk.keys import KeyRing, bot_state_aad, message_aad, open_sealed, seal
+from botdesk.keys import KeyRing, bot_state_aad, form_aad, message_aad, note_aad, open_sealed, seal
 from botdesk.models import Conversation, Message, SenderKind, Tenant
 
 
@@ -28,15 +28,27 @@ class Button:
 class MessageContent:
     text: str
     buttons: tuple[Button, ...] = field(default=())
+    # An agent's display name as it was when they wrote; sealed with the text, so a transcript
+    # keeps "who answered" without a join, and erasure takes it with the rest.
+    author: str | None = None
 
     def to_bytes(self) -> bytes:
-        data = {"text": self.text, "buttons": [[b.label, b.payload] for b in self.buttons]}
+        data: dict[str, Any] = {
+            "text": self.text,
+            "buttons": [[b.label, b.payload] for b in self.buttons],
+        }
+        if self.author is not None:
+            data["author"] = self.author
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> MessageContent:
         data = json.loads(raw)
-        return cls(text=data["text"], buttons=tuple(Button(*pair) for pair in data["buttons"]))
+        return cls(
+            text=data["text"],
+            buttons=tuple(Button(*pair) for pair in data["buttons"]),
+            author=data.get("author"),
+        )
 
 
 class ConversationCipher:
@@ -63,6 +75,24 @@ class ConversationCipher:
             open_sealed(self._key, blob, bot_state_aad(self._conversation_id))
         )
         return state
+
+    def seal_form(self, data: Mapping[str, str]) -> bytes:
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return seal(self._key, raw, form_aad(self._conversation_id))
+
+    def open_form(self, blob: bytes | None) -> dict[str, str]:
+        if blob is None:
+            return {}
+        data: dict[str, str] = json.loads(
+            open_sealed(self._key, blob, form_aad(self._conversation_id))
+        )
+        return data
+
+    def seal_note(self, text: str) -> bytes:
+        return seal(self._key, text.encode(), note_aad(self._conversation_id))
+
+    def open_note(self, blob: bytes) -> str:
+        return open_sealed(self._key, blob, note_aad(self._conversation_id)).decode()
 
     def open(self, message: Message) -> MessageContent:
         raw = open_sealed(self._key, message.body, message_aad(self._conversation_id, message.seq))

@@ -13,8 +13,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from botdesk import access
+from botdesk import access, queue
 from botdesk.actions.audit import Actor, record
+from botdesk.actions.samples import maybe_sample
 from botdesk.bot.responder import Turn
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict
@@ -90,7 +91,7 @@ def start_conversation(
     return StartedConversation(conversation, tenant, token)
 
 
-def _append(
+def append_message(
     session: Session,
     cipher: ConversationCipher,
     conversation: Conversation,
@@ -172,7 +173,7 @@ def post_visitor_message(
                     )
             if conversation.status is ConversationStatus.CLOSED:
                 raise Conflict("this conversation is closed; start a new one")
-            visitor_message = _append(
+            visitor_message = append_message(
                 session,
                 cipher,
                 conversation,
@@ -206,13 +207,24 @@ def post_visitor_message(
             history=[m.content for m in decrypt_all(cipher, history[:-1])],
             payload=payload,
             state=cipher.open_state(conversation.bot_state),
+            agents_available=queue.available(session, tenant, utcnow()),
         )
         answer = runtime.responder_for(session, tenant).respond(turn)
+        if payload is None:
+            maybe_sample(
+                session,
+                tenant,
+                conversation,
+                runtime.entity_patterns_for(session, tenant),
+                text,
+                answer.intent,
+                answer.confidence,
+            )
         conversation.bot_state = cipher.seal_state(answer.state)
         if answer.language in tenant.languages:
             conversation.language = answer.language
         replies = [
-            _append(
+            append_message(
                 session,
                 cipher,
                 conversation,
@@ -222,12 +234,18 @@ def post_visitor_message(
             )
             for reply in answer.replies
         ]
+        handover = any(reply.wants_human for reply in answer.replies)
+        if handover:
+            # The bot answered a request for a person: the pre-chat form comes next.
+            from botdesk.actions.handover import open_handover
+
+            open_handover(session, tenant, conversation, Actor.visitor())
         return PostedMessage(
             stored,
             decrypt_all(cipher, replies),
             conversation.status,
             conversation.language,
-            handover_requested=any(reply.wants_human for reply in answer.replies),
+            handover_requested=handover,
         )
 
 

@@ -5,12 +5,17 @@ message bodies are unreadable wherever a copy lies (the WAL, a replica, an expor
 second never runs. The second deletes the rows and writes an audit receipt that names the
 conversation, the reason and the counts, and nothing of what was said. A conversation found with
 no key is half-erased: `delete_shredded_conversation` finishes it, so re-running is always safe.
+
+`delete_conversation_rows` is the one function that deletes a conversation's rows; the shopper's
+own deletion and the retention purge (actions/retention.py) both go through it, so a table that
+hangs off conversations is handled in one place.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -37,7 +42,14 @@ def erase_conversation(
 ) -> ErasureReceipt:
     """Crypto-shred a conversation, then delete its rows (two commits; safe to re-run)."""
     shred_conversation_key(runtime, actor, tenant_id, conversation_id, reason=reason)
-    return delete_shredded_conversation(runtime, actor, tenant_id, conversation_id, reason=reason)
+    try:
+        return delete_shredded_conversation(
+            runtime, actor, tenant_id, conversation_id, reason=reason
+        )
+    except NotFound:
+        # Between our two commits the retention purge (or a second request) found the key gone
+        # and finished the deletion, receipt included. The conversation is erased either way.
+        return ErasureReceipt(conversation_id, 0)
 
 
 def _locked(session: Session, tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Conversation:
@@ -82,13 +94,7 @@ def delete_shredded_conversation(
         conversation = _locked(session, tenant_id, conversation_id)
         if conversation.wrapped_key is not None:
             raise Conflict("the conversation's key must be destroyed before its rows")
-        in_conversation = (
-            Message.tenant_id == tenant_id,
-            Message.conversation_id == conversation_id,
-        )
-        deleted = session.scalar(select(func.count()).select_from(Message).where(*in_conversation))
-        session.execute(delete(Message).where(*in_conversation))
-        session.delete(conversation)
+        deleted = delete_conversation_rows(session, tenant_id, [conversation_id]).messages
         # The receipt: which conversation, why, how much. Its content is gone, so is its text.
         record(
             session,
@@ -98,9 +104,53 @@ def delete_shredded_conversation(
             target_kind="conversation",
             target_id=conversation_id,
             reason=reason,
-            messages_deleted=deleted or 0,
+            messages_deleted=deleted,
         )
-        publish_after_commit(session, conversation_erased(tenant_id, conversation_id))
     runtime.db.checkpoint()
-    log.info("erased conversation %s (%s, %d messages)", conversation_id, reason, deleted or 0)
-    return ErasureReceipt(conversation_id, deleted or 0)
+    log.info("erased conversation %s (%s, %d messages)", conversation_id, reason, deleted)
+    return ErasureReceipt(conversation_id, deleted)
+
+
+@dataclass(frozen=True)
+class RowsDeleted:
+    conversation_ids: list[uuid.UUID]
+    messages: int
+
+
+def delete_conversation_rows(
+    session: Session, tenant_id: uuid.UUID, conversation_ids: Collection[uuid.UUID]
+) -> RowsDeleted:
+    """Delete shredded conversations and every row hanging off them, in the caller's transaction.
+
+    Only conversations whose key is already destroyed are deleted; the others are skipped and
+    not reported, so no caller can delete rows whose ciphertext copies elsewhere would still be
+    readable. Tables that reference conversations do so with ON DELETE CASCADE; messages are
+    deleted here explicitly to count them for the receipt. A child table without a cascade must
+    be deleted here, before the conversations.
+    """
+    if not conversation_ids:
+        return RowsDeleted([], 0)
+    shredded = list(
+        session.scalars(
+            select(Conversation.id)
+            .where(
+                Conversation.tenant_id == tenant_id,
+                Conversation.id.in_(conversation_ids),
+                Conversation.wrapped_key.is_(None),
+            )
+            .with_for_update()
+        ).all()
+    )
+    if not shredded:
+        return RowsDeleted([], 0)
+    in_them = (Message.tenant_id == tenant_id, Message.conversation_id.in_(shredded))
+    messages = session.scalar(select(func.count()).select_from(Message).where(*in_them)) or 0
+    session.execute(delete(Message).where(*in_them))
+    session.execute(
+        delete(Conversation).where(
+            Conversation.tenant_id == tenant_id, Conversation.id.in_(shredded)
+        )
+    )
+    for conversation_id in shredded:
+        publish_after_commit(session, conversation_erased(tenant_id, conversation_id))
+    return RowsDeleted(shredded, messages)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botdesk.actions.audit import Actor, record
 from botdesk.errors import Conflict, Invalid
+from botdesk.handover import HandoverPolicy
 from botdesk.keys import KeyRing
 from botdesk.models import SUPPORTED_LANGUAGES, Tenant
 
@@ -214,3 +216,77 @@ def configure_tenant(
             settings=changed,
         )
     return changed
+
+
+def configure_handover(
+    session: Session, actor: Actor, tenant: Tenant, config: Mapping[str, Any]
+) -> list[str]:
+    """Replace the tenant's handover policy; returns (and audits) the keys whose value changed."""
+    new = HandoverPolicy.from_config(config).to_config()
+    # Stored policies were validated on the way in; an empty one ({}) means the defaults.
+    old = HandoverPolicy.from_config(tenant.handover).to_config()
+    changed = [key for key, value in new.items() if old.get(key) != value]
+    if changed:
+        tenant.handover = new
+        record(
+            session,
+            actor,
+            "tenant.handover_configured",
+            tenant_id=tenant.id,
+            target_kind="tenant",
+            target_id=tenant.id,
+            settings=changed,
+        )
+    return changed
+
+
+def set_require_totp(session: Session, actor: Actor, tenant: Tenant, required: bool) -> bool:
+    """Require (or stop requiring) two-factor sign-in for the tenant's staff; True if changed."""
+    if tenant.require_totp == required:
+        return False
+    tenant.require_totp = required
+    record(
+        session,
+        actor,
+        "tenant.configured",
+        tenant_id=tenant.id,
+        target_kind="tenant",
+        target_id=tenant.id,
+        settings=["require_totp"],
+        require_totp=required,
+    )
+    return True
+
+
+def set_privacy_policy_url(session: Session, actor: Actor, tenant: Tenant, url: str) -> bool:
+    """Set the policy the widget's consent line links to ('' removes it); True if changed.
+
+    Stricter than `configure_tenant`: a tenant admin may only link an https page, since the
+    link is shown to shoppers on the merchant's (https) site.
+    """
+    url = url.strip()
+    if url and (
+        not re.fullmatch(r"https://[^\s/]+\S*", url) or len(url) > 500 or "<" in url or '"' in url
+    ):
+        raise Invalid(
+            "the privacy policy URL must be an https:// address of at most 500 characters"
+        )
+    if (tenant.privacy_policy_url or "") == url:
+        return False
+    return bool(configure_tenant(session, actor, tenant, privacy_policy_url=url))
+
+
+def configure_retention(
+    session: Session, actor: Actor, tenant: Tenant, *, bot_days: int, agent_days: int | None
+) -> list[str]:
+    """Set both retention periods (agent_days None: until a deletion request); audits changes."""
+    validate_retention_days(bot_days, what="bot conversation retention")
+    validate_retention_days(agent_days, what="agent conversation retention")
+    return configure_tenant(
+        session,
+        actor,
+        tenant,
+        retention_bot_days=bot_days if bot_days != tenant.retention_bot_days else None,
+        retention_agent_days=agent_days if agent_days != tenant.retention_agent_days else None,
+        clear_agent_retention=agent_days is None and tenant.retention_agent_days is not None,
+    )

@@ -1,4 +1,17 @@
-"""Staff accounts: creation, roles, console sign-in and sign-out."""
+"""Staff accounts: creation, roles, console sign-in (password, then TOTP code) and sign-out.
+
+Sign-in design:
+- Wrong password, unknown email and locked account get the same answer, and each costs one
+  argon2 verification, so neither the answer nor its timing says whether an account exists.
+  Failures count towards the account's lock (actions/lockout.py). A correct password alone does
+  not reset the count, only a full sign-in does: else anyone holding the password could guess
+  codes forever, five at a time.
+- With TOTP on, a correct password opens no session: it creates a pending second-factor row in
+  staff_sessions (5 minutes, single use) whose token is hashed under a different label than
+  session tokens, so `session_user` can never match it. A server-side row, rather than a signed
+  cookie, lets a used or abandoned step be revoked at once on every node, and the expired-session
+  purge already removes stale ones.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +19,28 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from botdesk.actions.audit import Actor, record
+from botdesk.actions.lockout import Refused, failed_check, lock_remaining, locked, note_failure
+from botdesk.actions.two_factor import spend_step
 from botdesk.errors import Conflict, Invalid
+from botdesk.keys import KeyRing
 from botdesk.models import Membership, Role, StaffSession, Tenant, User, utcnow
-from botdesk.passwords import WeakPassword, hash_password, needs_rehash, verify_password
+from botdesk.passwords import (
+    WeakPassword,
+    check_password_rules,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from botdesk.two_factor import accepted_step
 
 # Deliberately loose: the real check is that mail arrives; this only catches typos.
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
@@ -81,17 +108,43 @@ def grant_role(session: Session, actor: Actor, *, tenant: Tenant, user: User, ro
     )
 
 
+SECOND_FACTOR_TIME = dt.timedelta(minutes=5)
+# Deliberately vague about which part was wrong, and about locks (see the module docstring).
+WRONG_CREDENTIALS = "Wrong email or password. Repeated failures lock an account for a while."
+WRONG_CODE = "That code is wrong or was already used. Enter the current code from your app."
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    token: str  # the console session cookie
+
+
+@dataclass(frozen=True)
+class CodeNeeded:
+    token: str  # the pending second-factor cookie; opens nothing but the code step
+
+
 def sign_in(
     session: Session, *, email: str, password: str, lifetime: dt.timedelta
-) -> tuple[User, str] | None:
-    """Check credentials and open a console session: (user, cookie token), or None if refused.
-
-    A refusal returns instead of raising so that its audit row commits with the transaction.
-    """
+) -> SignedIn | CodeNeeded | Refused:
+    """Check the password: a console session, a pending code step, or a refusal."""
+    now = utcnow()
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    ok = verify_password(user.password_hash if user else None, password)
+    is_locked = user is not None and lock_remaining(user, now) is not None
+    # A locked account is not checked, but costs the same argon2 time as one that is.
+    ok = verify_password(None if is_locked or user is None else user.password_hash, password)
     if user is None or not ok or user.disabled_at is not None:
         # The email is not recorded: a failed sign-in may carry someone's typo of their address.
+        reason = (
+            "unknown"
+            if user is None
+            else "locked"
+            if is_locked
+            else "disabled"
+            if user.disabled_at is not None
+            else "password"
+        )
         record(
             session,
             Actor.visitor() if user is None else Actor.staff(user.id),
@@ -99,16 +152,119 @@ def sign_in(
             tenant_id=None,
             target_kind="user",
             target_id=user.id if user else None,
+            reason=reason,
         )
-        return None
+        if user is not None and reason == "password":
+            note_failure(session, user, now)
+        return Refused(WRONG_CREDENTIALS, HTTPStatus.UNAUTHORIZED)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    token = secrets.token_urlsafe(32)
+    if user.totp_enabled_at is not None:
+        token = secrets.token_urlsafe(32)
+        session.add(
+            StaffSession(
+                token_hash=_pending_hash(token),
+                user_id=user.id,
+                created_at=now,
+                expires_at=now + SECOND_FACTOR_TIME,
+            )
+        )
+        return CodeNeeded(token)
+    return _open_session(session, user, now, lifetime, second_factor=False)
+
+
+def complete_sign_in(
+    session: Session, keyring: KeyRing, *, pending: str, code: str, lifetime: dt.timedelta
+) -> SignedIn | Refused:
+    """The second step: a TOTP code against a pending token from `sign_in`."""
     now = utcnow()
+    row = session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == _pending_hash(pending))
+    )
+    user = session.get(User, row.user_id) if row is not None else None
+    if row is None or user is None or row.expires_at <= now:
+        return Refused(
+            "The sign-in took too long. Enter your email and password again.",
+            HTTPStatus.UNAUTHORIZED,
+            start_over=True,
+        )
+    remaining = lock_remaining(user, now)
+    if remaining is not None or user.disabled_at is not None or user.totp_secret is None:
+        session.delete(row)
+        if remaining is not None:
+            return locked(remaining)
+        return Refused(WRONG_CREDENTIALS, HTTPStatus.UNAUTHORIZED, start_over=True)
+    secret = keyring.open_totp_secret(user.id, user.totp_secret).decode()
+    step = accepted_step(secret, code, at=now, last_step=user.totp_last_step)
+    if step is None or not spend_step(session, user, step):
+        record(
+            session,
+            Actor.staff(user.id),
+            "staff.sign_in_failed",
+            tenant_id=None,
+            target_kind="user",
+            target_id=user.id,
+            reason="code",
+        )
+        lock = note_failure(session, user, now)
+        if lock is not None:
+            session.delete(row)
+            return locked(lock)
+        return Refused(WRONG_CODE, HTTPStatus.UNAUTHORIZED)
+    # Single use: of two requests racing with the same pending token, one deletes it.
+    if _rowcount(session.execute(delete(StaffSession).where(StaffSession.id == row.id))) != 1:
+        return Refused(WRONG_CODE, HTTPStatus.UNAUTHORIZED)
+    return _open_session(session, user, now, lifetime, second_factor=True)
+
+
+def change_password(
+    session: Session, user: User, *, current_token: str, current: str, new: str
+) -> Refused | None:
+    """Replace the password after checking the current one; ends the user's other sessions."""
+    now = utcnow()
+    remaining = lock_remaining(user, now)
+    if remaining is not None:
+        return locked(remaining)
+    try:
+        check_password_rules(new)
+    except WeakPassword as exc:
+        raise Invalid(str(exc)) from None
+    if not verify_password(user.password_hash, current):
+        return failed_check(session, user, now, "password_change", "Wrong current password.")
+    user.password_hash = hash_password(new)
+    ended = _rowcount(
+        session.execute(
+            delete(StaffSession).where(
+                StaffSession.user_id == user.id, StaffSession.token_hash != _hash(current_token)
+            )
+        )
+    )
+    record(
+        session,
+        Actor.staff(user.id),
+        "staff.password_changed",
+        tenant_id=None,
+        target_kind="user",
+        target_id=user.id,
+        other_sessions_ended=ended,
+    )
+    return None
+
+
+def _open_session(
+    session: Session, user: User, now: dt.datetime, lifetime: dt.timedelta, *, second_factor: bool
+) -> SignedIn:
+    token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
             token_hash=_hash(token), user_id=user.id, created_at=now, expires_at=now + lifetime
         )
+    )
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
     )
     record(
         session,
@@ -117,8 +273,9 @@ def sign_in(
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
+        second_factor=second_factor,
     )
-    return user, token
+    return SignedIn(user, token)
 
 
 def session_user(session: Session, token: str) -> User | None:
@@ -146,3 +303,13 @@ def sign_out(session: Session, token: str) -> None:
 
 def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def _pending_hash(token: str) -> bytes:
+    # A different label than _hash: a pending token sent as a session cookie matches no row.
+    return hashlib.sha256(b"botdesk/second-factor/v1|" + token.encode()).digest()
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An UPDATE's or DELETE's result is a CursorResult; the typing of execute() cannot tell.
+    return cast(CursorResult[Any], result).rowcount

@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from botdesk import __version__
-from botdesk.api import errors, health, stream, visitor, widget
+from botdesk.api import agent, agent_stream, errors, handover, health, stream, visitor, widget
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.origins import origin_policy
+from botdesk.jobs import JobRunner
 from botdesk.runtime import Runtime
-from botdesk.web import console, shop
+from botdesk.web import account, canned, console, settings, shop
 
 WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 # Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
@@ -31,7 +32,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         # Load every tenant's bot before the first shopper arrives: loading a model inside a
         # request would make that shopper wait and, on SQLite, hold the write lock meanwhile.
         await asyncio.to_thread(runtime.warm_up)
+        jobs = JobRunner(runtime) if runtime.settings.run_jobs_in_app else None
+        if jobs is not None:
+            jobs.start()
         yield
+        if jobs is not None:
+            # Stops at the job's next safe point (between two commits), before the pool closes.
+            await asyncio.to_thread(jobs.stop)
         runtime.close()
 
     app = FastAPI(
@@ -49,9 +56,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(visitor.router)
+    app.include_router(handover.router)
+    app.include_router(agent.router)
+    app.include_router(agent_stream.router)
     app.include_router(widget.router)
     app.include_router(stream.router)
     app.include_router(console.router)
+    app.include_router(account.router)
+    app.include_router(settings.router)
+    app.include_router(canned.router)
     app.include_router(shop.router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=SWAGGER_STATIC), name="swagger")

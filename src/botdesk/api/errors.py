@@ -47,7 +47,7 @@ def error_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(BotdeskError)
     async def _domain(_request: Request, exc: BotdeskError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, exc.message)
+        return error_response(exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(KeyDestroyed)
     async def _shredded(_request: Request, _exc: KeyDestroyed) -> JSONResponse:

@@ -91,6 +91,7 @@ class MessageOut(BaseModel):
     buttons: list[ButtonOut]
     created_at: dt.datetime
     reply_to_seq: int | None
+    author: str | None = Field(default=None, description="The agent's name, on agent messages.")
 
     @classmethod
     def of(cls, message: StoredMessage) -> MessageOut:
@@ -101,6 +102,7 @@ class MessageOut(BaseModel):
             buttons=[ButtonOut(label=b.label, payload=b.payload) for b in message.content.buttons],
             created_at=message.created_at,
             reply_to_seq=message.reply_to_seq,
+            author=message.content.author,
         )
 
 

@@ -3,7 +3,10 @@
 Protocol (JSON text frames): the client opens the socket and sends
 `{"type": "hello", "token": TOKEN, "after": LAST_SEQ}` within 10 s. The server answers with
 `{"type": "message", "message": {...}}` for each message with a higher seq (backlog first),
-then `{"type": "ready", "last_seq": N}`, then live `message`, `status` and `erased` frames.
+then `{"type": "ready", "last_seq": N}`, then live `message`, `status` and `erased` frames, and
+while a person is involved: `{"type": "queue", "position", "agents_online", "wait_seconds"}`
+whenever the shopper's place or estimate changes, and `{"type": "typing", "typing", "name"}`
+when the agent types. The client may send `{"type": "typing", "typing": true|false}`.
 Close codes: 4400 bad hello, 4403 origin not allowed, 4404 no such conversation (or wrong
 token, or erased).
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 import uuid
 from typing import Any
 
@@ -23,10 +28,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from botdesk import access
+from botdesk.actions.handover import handover_state
+from botdesk.api.handover import QueueOut
 from botdesk.api.origins import own_origins, tenant_origins
 from botdesk.api.schemas import MessageOut
 from botdesk.errors import NotFound
-from botdesk.events import EventType, conversation_channel
+from botdesk.events import EventType, conversation_channel, queue_channel, typing
 from botdesk.keys import KeyDestroyed
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, decrypt_all
@@ -35,6 +42,20 @@ HELLO_TIMEOUT = 10.0
 MAX_SEQ = 2**31 - 1  # messages.seq is a 32-bit integer on PostgreSQL
 BATCH = 200
 router = APIRouter()
+_QUEUE_EVENTS = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
+
+
+def _typing_frame(frame: str) -> bool | None:
+    """`true`/`false` from a client's typing frame; None for anything else (ignored)."""
+    if len(frame) > 200:
+        return None
+    try:
+        data = json.loads(frame)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "typing":
+        return bool(data.get("typing"))
+    return None
 
 
 class Gone(Exception):
@@ -55,12 +76,23 @@ def _messages_after(
         raise Gone from None
 
 
-def _check_token(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> None:
+def _check_token(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> uuid.UUID:
+    """The conversation's tenant id, if the token opens it."""
     try:
         with runtime.db.session() as session:
-            access.conversation_for_visitor(session, conversation_id, token)
+            return access.conversation_for_visitor(session, conversation_id, token).tenant_id
     except NotFound:
         raise Gone from None
+
+
+def _queue_frame(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> dict[str, Any] | None:
+    try:
+        _status, _form, estimate = handover_state(runtime, conversation_id, token)
+    except NotFound:
+        raise Gone from None
+    if estimate is None:
+        return None
+    return {"type": "queue", **QueueOut.of(estimate).model_dump(mode="json")}
 
 
 async def _send_after(
@@ -111,15 +143,25 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
     except WebSocketDisconnect:
         return
     try:
-        await run_in_threadpool(_check_token, runtime, conversation_id, token)
+        tenant_id = await run_in_threadpool(_check_token, runtime, conversation_id, token)
     except Gone:  # a wrong token looks exactly like no conversation at all
         await websocket.close(code=4404)
         return
-    channel = conversation_channel(conversation_id)
+    channels = [conversation_channel(conversation_id), queue_channel(tenant_id)]
     try:
-        async with runtime.db.broker.subscribe([channel]) as events:
+        async with runtime.db.broker.subscribe(channels) as events:
             last = await _send_after(websocket, runtime, conversation_id, token, after)
             await websocket.send_json({"type": "ready", "last_seq": last})
+            sent_queue: dict[str, Any] | None = None
+
+            async def send_queue() -> None:
+                nonlocal sent_queue
+                frame = await run_in_threadpool(_queue_frame, runtime, conversation_id, token)
+                if frame is not None and frame != sent_queue:
+                    await websocket.send_json(frame)
+                sent_queue = frame
+
+            await send_queue()
 
             async def forward() -> None:
                 nonlocal last
@@ -128,12 +170,34 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
                         last = await _send_after(websocket, runtime, conversation_id, token, last)
                     elif event.type is EventType.CONVERSATION_STATUS_CHANGED:
                         await websocket.send_json({"type": "status", "status": event.payload["to"]})
+                        await send_queue()
+                    elif event.type in _QUEUE_EVENTS:
+                        await send_queue()
+                    elif event.type is EventType.TYPING and event.payload["who"] == "agent":
+                        await websocket.send_json(
+                            {
+                                "type": "typing",
+                                "typing": bool(event.payload["typing"]),
+                                "name": event.payload.get("name"),
+                            }
+                        )
                     elif event.type is EventType.CONVERSATION_ERASED:
                         raise Gone
 
             async def listen() -> None:
-                while True:  # the client says nothing more; this notices it leaving
-                    await websocket.receive_text()
+                typing_sent = 0.0
+                while True:
+                    frame = await websocket.receive_text()
+                    active = _typing_frame(frame)
+                    now = time.monotonic()
+                    # At most one "typing" a second per shopper; "stopped" always goes through.
+                    if active is None or (active and now - typing_sent < 1.0):
+                        continue
+                    typing_sent = now if active else 0.0
+                    await run_in_threadpool(
+                        runtime.db.broker.publish,
+                        typing(tenant_id, conversation_id, "visitor", active, None),
+                    )
 
             tasks = [asyncio.create_task(forward()), asyncio.create_task(listen())]
             try:

@@ -98,7 +98,7 @@ class ContentResponder:
         if replies is None and intent == HUMAN_AGENT and confidence >= threshold / 2:
             replies = self._answer_intent(state, intent, heard, turn)
         if replies is None:
-            replies = self._fallback(state, heard, language)
+            replies = self._fallback(state, heard, language, turn.agents_available)
             intent = OUT_OF_SCOPE
         return BotTurn(replies, language, state.to_mapping(), intent, round(confidence, 4))
 
@@ -144,7 +144,7 @@ class ContentResponder:
         flow.retries += 1
         if flow.retries > MAX_RETRIES:
             state.flow = None
-            return [self._offer_human(language)]
+            return [self._offer_human(language, turn.agents_available)]
         slot = next(s for s in spec.flow.slots if s.name == flow.pending)
         return [BotReply(MessageContent(_pick(slot.retry, language)))]
 
@@ -205,7 +205,9 @@ class ContentResponder:
         values = {**flow.slots, **result.values}
         return [self._render(spec.flow.outcomes[result.outcome], language, values)]
 
-    def _fallback(self, state: DialogueState, heard: Understood, language: str) -> list[BotReply]:
+    def _fallback(
+        self, state: DialogueState, heard: Understood, language: str, available: bool = True
+    ) -> list[BotReply]:
         state.misses = min(state.misses + 1, MAX_RETRIES + 1)
         texts = self.content.bot.fallback
         if state.misses == 1:
@@ -221,9 +223,13 @@ class ContentResponder:
             if topics:
                 buttons = tuple(self._intent_button(name, language) for name in topics)
                 return [BotReply(MessageContent(_pick(texts.suggest, language), buttons))]
-        return [self._offer_human(language)]
+        return [self._offer_human(language, available)]
 
-    def _offer_human(self, language: str) -> BotReply:
+    def _offer_human(self, language: str, available: bool = True) -> BotReply:
+        if not available:
+            # Nobody can take the chat now: don't dangle a person; ask for a rephrase. Asking
+            # for a person outright still works and leads to the offline-message form.
+            return BotReply(MessageContent(_pick(self.content.bot.fallback.rephrase, language)))
         buttons = (
             (self._intent_button(HUMAN_AGENT, language),) if HUMAN_AGENT in self.intents else ()
         )

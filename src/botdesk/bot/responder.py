@@ -31,6 +31,9 @@ class Turn:
     # From a quick-reply button: "intent:NAME" picks the intent without guessing.
     payload: str | None = None
     state: Mapping[str, Any] = field(default_factory=dict)
+    # Whether a person can be offered now (agents online, within opening hours). The fallback
+    # ladder only offers one then; asking for a person always works (offline form otherwise).
+    agents_available: bool = True
 
 
 @dataclass(frozen=True)

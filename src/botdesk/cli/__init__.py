@@ -132,17 +132,23 @@ def key_generate() -> None:
 def key_rotate(
     old_key_file: Annotated[Path, typer.Option(help="File holding the master key being retired.")],
 ) -> None:
-    """Re-wrap every tenant key from the old master key to the configured one."""
+    """Re-wrap every tenant key (and re-seal staff TOTP secrets) under the configured key."""
     from botdesk.actions.tenants import rewrap_tenant_keys
+    from botdesk.actions.two_factor import reseal_totp_secrets
     from botdesk.keys import KeyRing
 
+    # One transaction: a failure in either step leaves everything under the old key.
     with runtime_for_cli() as runtime, runtime.db.session() as session:
         try:
             old = KeyRing(runtime.settings.read_key_file(old_key_file))
         except ConfigError as exc:
             raise fail(str(exc), 2) from None
         moved = rewrap_tenant_keys(session, runtime.keyring, old, Actor.operator())
-    typer.echo(f"re-wrapped {moved} tenant key(s); the old master key can now be destroyed")
+        resealed = reseal_totp_secrets(session, runtime.keyring, old, Actor.operator())
+    typer.echo(
+        f"re-wrapped {moved} tenant key(s) and re-sealed {resealed} two-factor secret(s); "
+        "the old master key can now be destroyed"
+    )
 
 
 def main() -> None:
@@ -150,10 +156,19 @@ def main() -> None:
 
 
 # Registered last: the sub-command modules import the helpers above.
+from botdesk.cli.canned import canned_app  # noqa: E402
 from botdesk.cli.content import content_app, nlu_app  # noqa: E402
+from botdesk.cli.pii import pii_app  # noqa: E402
+from botdesk.cli.retention import retention_app, worker  # noqa: E402
+from botdesk.cli.samples import samples_app  # noqa: E402
 from botdesk.cli.tenants import tenant_app, user_app  # noqa: E402
 
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(canned_app, name="canned")
 app.add_typer(user_app, name="user")
 app.add_typer(content_app, name="content")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(pii_app, name="pii")
+app.add_typer(retention_app, name="retention")
+app.add_typer(samples_app, name="samples")
+app.command()(worker)

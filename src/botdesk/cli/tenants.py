@@ -1,4 +1,4 @@
-"""`botdesk tenant …` (create, configure, list) and `botdesk user create`."""
+"""`botdesk tenant …` (create, configure, list) and `botdesk user …` (create, reset-2fa)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ tenant_app = typer.Typer(
     help="Create and list tenants (merchants).",
 )
 user_app = typer.Typer(
-    no_args_is_help=True, pretty_exceptions_enable=False, help="Create staff accounts."
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Create staff accounts and reset their two-factor sign-in.",
 )
 
 
@@ -93,11 +95,24 @@ def tenant_configure(
         list[str] | None,
         typer.Option(help="LANG.KEY=TEXT rewords a widget text, e.g. fi.title=Asiakaspalvelu."),
     ] = None,
+    handover_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON handover policy (hours, pre-chat form); see docs/console-admin.md."
+        ),
+    ] = None,
+    require_totp: Annotated[
+        bool | None,
+        typer.Option("--require-totp/--no-require-totp", help="Staff must use two-factor sign-in."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change a tenant's languages, retention and widget settings."""
+    """Change a tenant's languages, retention, widget, handover and sign-in settings."""
     from botdesk import access
-    from botdesk.actions.tenants import configure_tenant
+    from botdesk.actions.tenants import configure_handover, configure_tenant, set_require_totp
+
+    # Read and check the file before touching the database: a typo is one line, not a rollback.
+    handover = read_handover_file(handover_file) if handover_file is not None else None
 
     greetings: dict[str, str] | None = None
     if greeting is not None:
@@ -118,9 +133,10 @@ def tenant_configure(
             texts.setdefault(lang.strip(), {})[key.strip()] = value.strip()
     with runtime_for_cli() as runtime, runtime.db.session() as session:
         tenant = access.tenant_by_slug(session, slug)
+        actor = Actor.operator()
         changed = configure_tenant(
             session,
-            Actor.operator(),
+            actor,
             tenant,
             languages=languages.split(",") if languages else None,
             retention_bot_days=retention_days,
@@ -133,11 +149,37 @@ def tenant_configure(
             greeting=greetings,
             texts=texts,
         )
+        if handover is not None:
+            changed += [
+                f"handover.{key}" for key in configure_handover(session, actor, tenant, handover)
+            ]
+        if require_totp is not None and set_require_totp(session, actor, tenant, require_totp):
+            changed.append("require_totp")
     emit(
         {"tenant": slug, "changed": changed},
         as_json,
         f"tenant {slug}: " + (", ".join(changed) + " changed" if changed else "nothing to change"),
     )
+
+
+def read_handover_file(path: Path) -> dict[str, Any]:
+    """A handover policy from a JSON file, checked; each problem is one clear line."""
+    from botdesk.errors import Invalid
+    from botdesk.handover import HandoverPolicy
+
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise fail(f'{path} must hold a JSON object such as {{"timezone": "Europe/Helsinki"}}')
+    try:
+        HandoverPolicy.from_config(config)
+    except Invalid as exc:
+        raise fail(f"{path}: {exc.message}") from None
+    return config
 
 
 @tenant_app.command("list")
@@ -159,6 +201,8 @@ def tenant_list(as_json: JsonFlag = False) -> None:
                 "allowed_origins": t.allowed_origins,
                 "privacy_policy_url": t.privacy_policy_url,
                 "widget": t.widget,
+                "handover": t.handover,
+                "require_totp": t.require_totp,
             }
             for t in tenants
         ]
@@ -216,4 +260,34 @@ def user_create(
         data,
         as_json,
         f"created user {data['email']}" + (f" ({role.value} in {tenant})" if tenant else ""),
+    )
+
+
+@user_app.command("reset-2fa")
+def user_reset_2fa(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Turn off a staff member's two-factor sign-in (lost phone); also lifts a sign-in lock.
+
+    Check who is asking first: this lets anyone with the password sign in again. Every session
+    of the account ends, and the reset is audited.
+    """
+    from sqlalchemy import select
+
+    from botdesk.actions.two_factor import reset_two_factor
+    from botdesk.actions.users import normalise_email
+    from botdesk.models import User
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise fail("no staff account has that email")
+        ended = reset_two_factor(session, Actor.operator(), user)
+        data = {"id": str(user.id), "sessions_ended": ended}
+    emit(
+        data,
+        as_json,
+        f"two-factor sign-in reset for {email.strip().lower()}; {ended} session(s) ended. "
+        "They can sign in with their password and set it up again under Account.",
     )

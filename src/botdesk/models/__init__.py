@@ -1,5 +1,6 @@
 """The database schema. Importing this package registers every table on `Base.metadata`."""
 
+from botdesk.models.agents import AgentPresence, CannedReply, Presence
 from botdesk.models.audit import ActorKind, AuditEntry
 from botdesk.models.base import Base, Retention, utcnow
 from botdesk.models.bot import BotContent, BotModel
@@ -8,25 +9,34 @@ from botdesk.models.conversations import (
     ConversationStatus,
     IllegalTransition,
     Message,
+    Note,
     RetentionClass,
     SenderKind,
     check_transition,
 )
+from botdesk.models.jobs import JobLease
+from botdesk.models.samples import QuestionSample
 from botdesk.models.tenants import SUPPORTED_LANGUAGES, Tenant
 from botdesk.models.users import Membership, Role, StaffSession, User
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
     "ActorKind",
+    "AgentPresence",
     "AuditEntry",
     "Base",
     "BotContent",
     "BotModel",
+    "CannedReply",
     "Conversation",
     "ConversationStatus",
     "IllegalTransition",
+    "JobLease",
     "Membership",
     "Message",
+    "Note",
+    "Presence",
+    "QuestionSample",
     "Retention",
     "RetentionClass",
     "Role",

@@ -25,6 +25,7 @@ class Retention(StrEnum):
     STAFF_ACCOUNT = "staff_account"  # lives as long as the staff member's account
     EXPIRING = "expiring"  # short-lived by construction (sessions), purged on expiry
     AUDIT = "audit"  # accountability record; holds identifiers only, never personal data
+    SAMPLE = "sample"  # redacted, unlinkable improvement samples; kept with the tenant
 
 
 def lifecycle(retention: Retention, *, subject_export: bool) -> dict[str, Any]:

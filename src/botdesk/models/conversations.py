@@ -121,6 +121,41 @@ class Conversation(TenantOwned, Base):
     assigned_agent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # Handover timeline: queue position is ordered by queued_at; handling time, which the wait
+    # estimate is built from, is closed_at - accepted_at.
+    queued_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The pre-chat form or offline message (email, order number, topic, message), sealed with
+    # the conversation key like the messages: it is personal data and is shredded with them.
+    form_data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # "queue" or "offline": which form the shopper was shown when they asked for a person.
+    form_kind: Mapped[str | None] = mapped_column(String(10), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    csat: Mapped[int | None] = mapped_column(default=None)
+    # A data subject asked to restrict processing: kept out of samples and statistics.
+    restricted: Mapped[bool] = mapped_column(default=False)
+
+
+class Note(TenantOwned, Base):
+    """An agent's internal note on a conversation. The shopper never sees these."""
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        Index("ix_notes_tenant_id_conversation_id", "tenant_id", "conversation_id"),
+        {"info": lifecycle(Retention.CONVERSATION, subject_export=True)},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # Sealed with the conversation key (keys.note_aad), so erasure shreds notes too.
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Message(TenantOwned, Base):

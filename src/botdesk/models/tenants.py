@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String
+from sqlalchemy import JSON, Float, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botdesk.models.base import Base, Retention, id_column, lifecycle, utcnow
@@ -32,6 +32,12 @@ class Tenant(Base):
     retention_agent_days: Mapped[int | None] = mapped_column(default=None)
     privacy_policy_url: Mapped[str | None] = mapped_column(String(500), default=None)
     widget: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Opening hours, pre-chat form and queue settings; validated by botdesk.handover.
+    handover: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Share of shoppers' questions (0-1) kept, redacted and unlinked, to improve the bot.
+    sample_rate: Mapped[float] = mapped_column(Float, default=0.1)
+    # Staff must have TOTP two-factor set up to work in this tenant.
+    require_totp: Mapped[bool] = mapped_column(default=False)
     # The tenant key, wrapped by the master key identified by master_key_id (see keys.py).
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     master_key_id: Mapped[str] = mapped_column(String(16))

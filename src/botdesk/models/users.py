@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botdesk.models.base import Base, Retention, id_column, lifecycle, utcnow
@@ -31,6 +31,14 @@ class User(Base):
     is_operator: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # TOTP (RFC 6238) secret sealed with a key derived from the master key; NULL: no 2FA.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The last TOTP time step accepted, so a code cannot be replayed within its window.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Sign-in throttling: consecutive failures and the lock they earned.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Membership(Base):

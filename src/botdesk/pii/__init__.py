@@ -7,11 +7,17 @@
 # text is one entity. Everything tenant-specific lives in EntityPatterns, validated once when a
 # tenant's config is loaded; detection itself is a pure function, so the bot (slot filling,
 # masking before intent classification) and privacy tooling (redacting logs and question
-# samples) share one implementation. PERSON_NAME and ADDRESS are declared, not yet detected.
+# samples) share one implementation.
+#
+# Person names and street addresses (names.py, addresses.py) are heuristic: cue words,
+# capitalisation, a small lexicon and per-country address shapes. They are left out of detect(),
+# whose exact identifiers the bot relies on, and added by find_personal_data()/redact_personal()
+# (personal.py), which redaction of logs, question samples and `botdesk pii redact` use.
 
 from botdesk.pii.detector import detect, entity_values
 from botdesk.pii.entities import Entity, EntityType, mask, redact
 from botdesk.pii.patterns import EntityPatterns
+from botdesk.pii.personal import find_personal_data, redact_personal
 from botdesk.pii.shipments import TRACKING_FORMATS
 
 __all__ = [
@@ -21,6 +27,8 @@ __all__ = [
     "EntityType",
     "detect",
     "entity_values",
+    "find_personal_data",
     "mask",
     "redact",
+    "redact_personal",
 ]

@@ -23,7 +23,8 @@ _DIGIT_RE = re.compile(r"[0-9]")
 
 # Digit runs that could be one phone number: single spaces, hyphens (optionally spaced) and
 # parentheses between digits. Dots and slashes are left out because they make dates and sizes.
-_RUN_RE = re.compile(r"(?<![\w+])[+(]?[0-9](?:(?: ?- ?| |\) ?| ?\()?[0-9])*")
+# A run never starts after a decimal point: "Jacket 2.0 2026-11-12" holds no "0 2026…" phone.
+_RUN_RE = re.compile(r"(?<![\w+])(?<![0-9][.,])[+(]?[0-9](?:(?: ?- ?| |\) ?| ?\()?[0-9])*")
 _DATE_RE = re.compile(r"[0-9]{1,2}-[0-9]{1,2}-(?:[0-9]{4}|[0-9]{2})|[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _GROUPED_RE = re.compile(r"[0-9]+(?: [0-9]+)+")
 _LONG_GROUP_RE = re.compile(r"[0-9]{3}")
@@ -31,7 +32,8 @@ _LONG_GROUP_RE = re.compile(r"[0-9]{3}")
 # Words that say "a phone number follows/precedes", in fi/sv/nb/da/en.
 _PHONE_WORD_RE = re.compile(
     r"\b(?:puh|puhelin\w*|soit\w*|gsm|kännyk\w*|kanny\w*|mobiil\w*|tel|tlf|telefon\w*"
-    r"|telephone|mobil\w*|ring\w*|phone\w*|call\w*|sms|whatsapp)\b",
+    r"|telephone|mobil\w*|ring\w*|phone\w*|call\w*|sms|whatsapp|tavoit\w*|reach|nås"
+    r"|nå (?:meg|mig)|fange mig)\b",
     re.IGNORECASE,
 )
 _WORD_WINDOW_BEFORE = 40
@@ -64,17 +66,29 @@ def find_phones(
             tried: Sequence[str | None] = [regions[0] if regions else None]
         else:
             tried = regions
+        best: list[Entity] = []
         for region in tried:
-            # PhoneNumberMatcher on the short run, not the message: same result, far cheaper.
-            for match in PhoneNumberMatcher(raw, region, leniency=Leniency.VALID):
-                m_start, m_end = start + match.start, start + match.end
-                if _has_phone_evidence(text, match.raw_string, m_start, m_end):
-                    e164 = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
-                    found.append(Entity(EntityType.PHONE, m_start, m_end, e164))
-            # The first region that reads the run as a valid number wins: the tenant's order.
-            if found and found[-1].start >= start:
-                break
+            read = _read_run(text, raw, start, region)
+            # The region that reads most of the run wins, the tenant's order breaking ties:
+            # "07246 841595" is a whole British number, not a Finnish "07246" and some digits.
+            if sum(e.end - e.start for e in read) > sum(e.end - e.start for e in best):
+                best = read
+            if best and best[0].start == start and best[-1].end == end:
+                break  # the whole run is read: no later region can do better
+        found += best
     return found
+
+
+def _read_run(text: str, raw: str, start: int, region: str | None) -> list[Entity]:
+    """The valid phone numbers one region reads in a digit run."""
+    read = []
+    # PhoneNumberMatcher on the short run, not the message: same result, far cheaper.
+    for match in PhoneNumberMatcher(raw, region, leniency=Leniency.VALID):
+        m_start, m_end = start + match.start, start + match.end
+        if _has_phone_evidence(text, match.raw_string, m_start, m_end):
+            e164 = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
+            read.append(Entity(EntityType.PHONE, m_start, m_end, e164))
+    return read
 
 
 def _candidate_spans(text: str, protected: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int]]:

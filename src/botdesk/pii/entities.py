@@ -17,8 +17,8 @@ class EntityType(StrEnum):
     CARD = "CARD"
     ORDER_NUMBER = "ORDER_NUMBER"
     TRACKING_NUMBER = "TRACKING_NUMBER"
-    # Reserved for the log/sample redaction work: no detector emits these yet, because names and
-    # street addresses need a lexicon or model rather than a pattern and a checksum.
+    # Heuristic (cues, capitalisation, lexicon, address shapes): only find_personal_data()
+    # emits these, never detect(), so the bot's slot filling sees exact identifiers only.
     PERSON_NAME = "PERSON_NAME"
     ADDRESS = "ADDRESS"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from stdnum import iban, luhn
+from stdnum import ean, iban, luhn
 from stdnum.dk import cpr
 from stdnum.exceptions import ValidationError
 from stdnum.fi import hetu
@@ -94,6 +94,10 @@ def find_cards(text: str) -> Iterator[Entity]:
     """Payment card numbers: plausible issuer prefix, 13-19 digits and a valid Luhn digit."""
     for match in _CARD_RE.finditer(text):
         digits = re.sub(r"[ -]", "", match[0])
+        # A bare 13-digit number that is a valid EAN-13 is a product barcode: 13-digit cards
+        # (old Visa) are out of circulation, barcodes are in every product question.
+        if len(match[0]) == 13 and ean.is_valid(digits):
+            continue
         if 13 <= len(digits) <= 19 and _plausible_issuer(digits) and luhn.is_valid(digits):
             yield Entity(EntityType.CARD, match.start(), match.end(), digits)
 

@@ -3,6 +3,11 @@
 Console sessions are server-side rows; the cookie holds a random token whose SHA-256 is stored.
 Forms are protected from cross-site posts by SameSite=Strict cookies plus a per-session CSRF
 token (an HMAC of the session token, so nothing extra is stored).
+
+Sign-in is two steps when the account has TOTP on: the password step sets only a pending cookie
+(path /console/login, 5 minutes) that the code step exchanges for the session cookie; see
+actions/users.py. Failed attempts count per account (database) and per client address
+(web/throttle.py); a throttled address gets 429 before any password is checked.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import uuid
 from typing import Annotated
 
@@ -19,14 +25,25 @@ from sqlalchemy.orm import Session
 
 from botdesk import access
 from botdesk.actions.conversations import read_transcript
-from botdesk.actions.users import session_user, sign_in, sign_out
+from botdesk.actions.lockout import Refused
+from botdesk.actions.users import (
+    SECOND_FACTOR_TIME,
+    SignedIn,
+    complete_sign_in,
+    session_user,
+    sign_in,
+    sign_out,
+)
 from botdesk.api.deps import RuntimeDep, SessionDep
 from botdesk.errors import BotdeskError
 from botdesk.models import ConversationStatus, User
+from botdesk.runtime import Runtime
 from botdesk.web import SECURITY_HEADERS, TEMPLATES
+from botdesk.web.throttle import throttle_for
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 COOKIE = "botdesk_console"
+PENDING_COOKIE = "botdesk_sign_in"  # the pending second-factor step
 
 
 def csrf_token(session_token: str) -> str:
@@ -56,6 +73,56 @@ def login_form(request: Request) -> HTMLResponse:
     return _page(request, "login.html")
 
 
+def _throttled(request: Request, runtime: Runtime, template: str) -> HTMLResponse | None:
+    """The 429 page when this client address has failed too often recently, else None."""
+    limit = runtime.settings.sign_in_failures_per_address
+    wait = throttle_for(request.app, limit).retry_after(_address(request))
+    if not wait:
+        return None
+    minutes = math.ceil(wait / 60)
+    error = f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    response = _page(request, template, 429, error=error)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _refused(
+    request: Request,
+    runtime: Runtime,
+    template: str,
+    refused: Refused,
+    *,
+    count: bool = True,
+    email: str = "",
+) -> HTMLResponse:
+    if count:
+        limit = runtime.settings.sign_in_failures_per_address
+        throttle_for(request.app, limit).failed(_address(request))
+    response = _page(request, template, refused.status, error=refused.message, email=email)
+    if refused.retry_after is not None:
+        response.headers["Retry-After"] = str(int(refused.retry_after.total_seconds()) + 1)
+    return response
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _session_started(runtime: Runtime, signed_in: SignedIn) -> RedirectResponse:
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        signed_in.token,
+        max_age=runtime.settings.staff_session_hours * 3600,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=runtime.settings.secure_cookies,
+    )
+    response.delete_cookie(PENDING_COOKIE, path="/console/login")
+    return response
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -67,22 +134,60 @@ def login(
         return _page(
             request, "login.html", 422, error="Enter your email and password.", email=email
         )
+    if (throttled := _throttled(request, runtime, "login.html")) is not None:
+        return throttled
     lifetime = dt.timedelta(hours=runtime.settings.staff_session_hours)
     with runtime.db.session() as session:
         result = sign_in(session, email=email, password=password, lifetime=lifetime)
-    if result is None:
-        return _page(request, "login.html", 401, error="Wrong email or password.", email=email)
-    _user, token = result
-    response = RedirectResponse("/console", status_code=303)
+    if isinstance(result, Refused):
+        return _refused(request, runtime, "login.html", result, email=email)
+    if isinstance(result, SignedIn):
+        return _session_started(runtime, result)
+    response = RedirectResponse("/console/login/code", status_code=303)
     response.set_cookie(
-        COOKIE,
-        token,
-        max_age=int(lifetime.total_seconds()),
-        path="/console",
+        PENDING_COOKIE,
+        result.token,
+        max_age=int(SECOND_FACTOR_TIME.total_seconds()),
+        path="/console/login",
         httponly=True,
         samesite="strict",
         secure=runtime.settings.secure_cookies,
     )
+    return response
+
+
+@router.get("/login/code")
+def login_code_form(request: Request) -> Response:
+    if not request.cookies.get(PENDING_COOKIE):
+        return _to_login()
+    return _page(request, "login_code.html")
+
+
+@router.post("/login/code")
+def login_code(
+    request: Request, runtime: RuntimeDep, code: Annotated[str, Form(max_length=20)] = ""
+) -> Response:
+    # No CSRF token: the pending cookie is SameSite=Strict, and it opens nothing but this form.
+    pending = request.cookies.get(PENDING_COOKIE)
+    if not pending:
+        return _to_login()
+    if (throttled := _throttled(request, runtime, "login_code.html")) is not None:
+        return throttled
+    lifetime = dt.timedelta(hours=runtime.settings.staff_session_hours)
+    with runtime.db.session() as session:
+        result = complete_sign_in(
+            session, runtime.keyring, pending=pending, code=code, lifetime=lifetime
+        )
+    if isinstance(result, SignedIn):
+        return _session_started(runtime, result)
+    if not result.start_over:
+        return _refused(request, runtime, "login_code.html", result)
+    # Expired or locked: the pending step is gone, so start again from the password. Running
+    # out of time is no guess, so only a lock counts against the address.
+    response = _refused(
+        request, runtime, "login.html", result, count=result.retry_after is not None
+    )
+    response.delete_cookie(PENDING_COOKIE, path="/console/login")
     return response
 
 

@@ -31,7 +31,16 @@
       visitor: "You", bot: "Bot", agent: "Agent", system: "Info",
       offline: "Could not reach the chat. Check your connection and try again.",
       tooLong: "A message can have at most 4000 characters.",
-      error: "Something went wrong. Please try again."
+      error: "Something went wrong. Please try again.",
+      person: "Talk to a person", formTitle: "Before we connect you, please tell us:",
+      offTitle: "Nobody is available right now. Leave a message and we'll answer by email.",
+      email: "Email", order_number: "Order number", topic: "Topic", message: "Message",
+      optional: "(optional)", pick: "Choose…", consent: "Your details are used only to answer you.",
+      go: "Join the queue", leaveMsg: "Send message", pos: "You are number {n} in the queue.",
+      wait: "Estimated wait: about {m} min.", soon: "An agent will be with you shortly.",
+      noWait: "We can't estimate the wait yet.", leave: "Leave the queue",
+      rate: "How did we do?", star: "{n} of 5", thanks: "Thanks for your feedback!",
+      writing: "{name} is typing…"
     },
     fi: {
       open: "Avaa chat", close: "Sulje chat", title: "Chat", menu: "Chatin asetukset",
@@ -48,7 +57,16 @@
       visitor: "Sinä", bot: "Botti", agent: "Asiakaspalvelija", system: "Tiedote",
       offline: "Chattiin ei saatu yhteyttä. Tarkista verkkoyhteys ja yritä uudelleen.",
       tooLong: "Viestissä voi olla enintään 4000 merkkiä.",
-      error: "Jokin meni vikaan. Yritä uudelleen."
+      error: "Jokin meni vikaan. Yritä uudelleen.",
+      person: "Keskustele asiakaspalvelijan kanssa", formTitle: "Ennen kuin yhdistämme, kerro meille:",
+      offTitle: "Kukaan ei ole juuri nyt paikalla. Jätä viesti, niin vastaamme sähköpostitse.",
+      email: "Sähköposti", order_number: "Tilausnumero", topic: "Aihe", message: "Viesti",
+      optional: "(vapaaehtoinen)", pick: "Valitse…", consent: "Tietojasi käytetään vain sinulle vastaamiseen.",
+      go: "Siirry jonoon", leaveMsg: "Lähetä viesti", pos: "Olet jonossa {n}.",
+      wait: "Arvioitu odotusaika noin {m} min.", soon: "Asiakaspalvelija on pian kanssasi.",
+      noWait: "Odotusaikaa ei voi vielä arvioida.", leave: "Poistu jonosta",
+      rate: "Miten onnistuimme?", star: "{n}/5", thanks: "Kiitos palautteestasi!",
+      writing: "{name} kirjoittaa…"
     },
     sv: {
       open: "Öppna chatten", close: "Stäng chatten", title: "Chatt", menu: "Chattalternativ",
@@ -65,7 +83,16 @@
       visitor: "Du", bot: "Bot", agent: "Kundtjänst", system: "Info",
       offline: "Chatten gick inte att nå. Kontrollera anslutningen och försök igen.",
       tooLong: "Ett meddelande får ha högst 4000 tecken.",
-      error: "Något gick fel. Försök igen."
+      error: "Något gick fel. Försök igen.",
+      person: "Prata med en person", formTitle: "Innan vi kopplar dig vidare, berätta:",
+      offTitle: "Ingen är tillgänglig just nu. Lämna ett meddelande så svarar vi via e-post.",
+      email: "E-post", order_number: "Ordernummer", topic: "Ämne", message: "Meddelande",
+      optional: "(valfritt)", pick: "Välj…", consent: "Dina uppgifter används bara för att svara dig.",
+      go: "Ställ dig i kö", leaveMsg: "Skicka meddelande", pos: "Du är nummer {n} i kön.",
+      wait: "Beräknad väntetid: cirka {m} min.", soon: "En medarbetare är snart med dig.",
+      noWait: "Vi kan inte uppskatta väntetiden än.", leave: "Lämna kön",
+      rate: "Hur gick det?", star: "{n} av 5", thanks: "Tack för ditt omdöme!",
+      writing: "{name} skriver…"
     },
     nb: {
       open: "Åpne chat", close: "Lukk chat", title: "Chat", menu: "Chatvalg",
@@ -82,7 +109,16 @@
       system: "Info",
       offline: "Fikk ikke kontakt med chatten. Sjekk tilkoblingen og prøv igjen.",
       tooLong: "En melding kan ha høyst 4000 tegn.",
-      error: "Noe gikk galt. Prøv igjen."
+      error: "Noe gikk galt. Prøv igjen.",
+      person: "Snakk med en person", formTitle: "Før vi setter deg over, fortell oss:",
+      offTitle: "Ingen er tilgjengelig akkurat nå. Legg igjen en melding, så svarer vi på e-post.",
+      email: "E-post", order_number: "Ordrenummer", topic: "Emne", message: "Melding",
+      optional: "(valgfritt)", pick: "Velg…", consent: "Opplysningene dine brukes bare til å svare deg.",
+      go: "Still deg i kø", leaveMsg: "Send melding", pos: "Du er nummer {n} i køen.",
+      wait: "Beregnet ventetid: omtrent {m} min.", soon: "En kundebehandler er snart hos deg.",
+      noWait: "Vi kan ikke anslå ventetiden ennå.", leave: "Forlat køen",
+      rate: "Hvordan gikk det?", star: "{n} av 5", thanks: "Takk for tilbakemeldingen!",
+      writing: "{name} skriver…"
     }
   };
 
@@ -185,6 +221,16 @@
     "border:1px solid #858b93;border-radius:8px;background:#fff;color:#1a1a1a;font-size:15px}" +
     ".mail input:focus-visible{outline:2px solid var(--bd-ink);outline-offset:0}" +
     ".ok{margin:0 0 8px;color:#1d6b35;font-size:13px}" +
+    ".hand{max-height:50vh;overflow:auto;margin:0 0 8px;padding:10px;border:1px solid #c9d3dd;border-radius:10px;background:#f4f7fa;font-size:14px}" +
+    ".hand p{margin:0 0 8px}.hand label{display:block;margin:6px 0 2px;font-weight:600}" +
+    ".hand input,.hand select,.hand textarea{display:block;width:100%;box-sizing:border-box;min-height:36px;" +
+    "padding:6px 10px;border:1px solid #858b93;border-radius:8px;background:#fff;color:#1a1a1a;font:inherit}" +
+    ".hand [aria-invalid=true]{border-color:#b00020}.hand .fe{margin:2px 0 0;color:#b00020;font-size:13px}" +
+    ".hand .acts{display:flex;gap:8px;margin-top:10px}.hand button{min-height:36px;padding:0 12px;" +
+    "border-radius:8px;border:1px solid #858b93;background:#fff;color:#1a1a1a;font:inherit;cursor:pointer}" +
+    ".hand .go{background:var(--bd-p);color:var(--bd-on);border-color:var(--bd-p)}" +
+    ".hand .ck{display:inline;width:auto;min-height:0}.hand .ckl{font-weight:400}.au{display:block;font-size:12px;opacity:.75}" +
+    ".stars{display:flex;gap:4px}.stars button{font-size:20px;line-height:1;padding:4px 8px}" +
     "@media (max-width:479.98px){.panel{top:0;left:0!important;right:0;bottom:0;width:100%;" +
     "height:100%;max-width:none;max-height:none;border-radius:0}.open .launcher{display:none}}";
 
@@ -206,6 +252,8 @@
   var polling = false;
   var sending = false;
   var failed = null; // {text, payload, cid} of the last send that failed: a retry reuses cid
+  var status = "bot"; // the conversation's status as last heard from the server
+  var typedAt = 0; // when the shopper's last "typing" frame went out
 
   // ---- storage: {id, token, seq} only ----------------------------------------------------
   function load() {
@@ -242,6 +290,7 @@
         if (r.ok) return j;
         var e = new Error((j && j.error && j.error.message) || "HTTP " + r.status);
         e.status = r.status;
+        e.details = j && j.error && j.error.details;
         throw e;
       });
     }, function (e) { clearTimeout(timer); throw e; });
@@ -359,6 +408,7 @@
   function render(m) {
     var mine = m.sender === "visitor";
     var bubble = el("div", { class: "b" }, [el("span", { class: "sr", text: who(m.sender) + ": " })]);
+    if (m.sender === "agent" && m.author) bubble.append(el("span", { class: "au", "aria-hidden": "true", text: String(m.author) }));
     if (mine) bubble.append(String(m.text));
     else markdown(m.text, bubble);
     var node = el("div", { class: "msg " + (mine ? "me" : m.sender === "system" ? "sys-msg" : "them"), "data-seq": String(m.seq) }, [bubble]);
@@ -456,6 +506,7 @@
           if (conv !== c) return;
           (r.messages || []).forEach(function (m) { add(m, true); });
           save();
+          if (r.status && r.status !== status) onStatus(r.status);
           if (r.has_more && r.messages.length && ++pages < 50) return step();
         });
     }
@@ -498,8 +549,11 @@
       var d;
       try { d = JSON.parse(ev.data); } catch (e) { return; }
       wsTries = 0;
-      if (d.type === "message") { add(d.message, true); save(); }
+      if (d.type === "message") { add(d.message, true); save(); if (d.message.sender !== "visitor") agentTyping(null); }
       else if (d.type === "erased") { drop(); deletedNote(); }
+      else if (d.type === "status") onStatus(d.status);
+      else if (d.type === "queue") showQueue(d);
+      else if (d.type === "typing") agentTyping(d.typing ? d.name || t.agent : null);
     };
     sock.onclose = function (ev) {
       if (ws !== sock) return;
@@ -568,6 +622,7 @@
         if (conv !== c) return;
         add(r.message);
         (r.replies || []).forEach(function (m) { add(m); });
+        if (r.status && r.status !== status) onStatus(r.status);
       }, function (e) {
         // The stored conversation is gone (erased, expired) or closed: start a new one, once.
         if ((gone(e) || (e && e.status === 409)) && !retried && conv === c) {
@@ -594,6 +649,130 @@
   function grow() {
     ui.input.style.height = "";
     ui.input.style.height = Math.min(120, Math.max(42, ui.input.scrollHeight + 2)) + "px";
+  }
+
+
+  // ---- handover: pre-chat form, queue, agent typing, rating -------------------------------
+  function hand(kids) {
+    ui.hand.textContent = "";
+    (kids || []).forEach(function (k) { ui.hand.append(k); });
+    ui.hand.hidden = !kids || !kids.length;
+    scrollDown();
+  }
+  function onStatus(s) {
+    var was = status;
+    status = s;
+    if (s === "pre_chat_form" || s === "queued") handover("GET");
+    else if (s === "closed" && was === "with_agent") rating();
+    else hand(null);
+  }
+  function handover(method) {
+    var c = conv;
+    if (!c) return;
+    req(method, convPath(c, "/handover"), null, c.token).then(function (r) {
+      if (conv !== c) return;
+      status = r.status;
+      if (r.form) form(r.form);
+      else if (r.queue) showQueue(r.queue);
+      else hand(null);
+    }, function (e) { if (method === "POST") error(e && e.status === 409 ? e.message : errorText(e)); });
+  }
+  function form(f) {
+    var inputs = {}, errs = {}, kids = [el("p", { text: f.kind === "offline" ? t.offTitle : t.formTitle })];
+    f.fields.forEach(function (x) {
+      var id = "bd-f-" + x.name, input;
+      if (x.name === "topic") {
+        input = el("select", { id: id }, [el("option", { value: "", text: t.pick })].concat(x.options.map(function (o) {
+          return el("option", { value: o.value, text: o.label });
+        })));
+      } else if (x.name === "message") {
+        input = el("textarea", { id: id, rows: "3", maxlength: String(MAX) });
+      } else {
+        input = el("input", { id: id, type: x.name === "email" ? "email" : "text", autocomplete: x.name === "email" ? "email" : "off", maxlength: "254" });
+      }
+      input.value = x.value || "";
+      if (x.name === "topic" && x.value) input.value = x.value;
+      if (x.required) input.setAttribute("aria-required", "true");
+      errs[x.name] = el("p", { class: "fe", id: id + "-e", hidden: true });
+      input.setAttribute("aria-describedby", id + "-e");
+      inputs[x.name] = input;
+      kids.push(el("label", { for: id, text: t[x.name] + (x.required ? "" : " " + t.optional) }), input, errs[x.name]);
+    });
+    var box = null;
+    if (f.consent !== "none") {
+      var line = [t.consent];
+      var url = f.privacy_policy_url && safeUrl(f.privacy_policy_url);
+      if (url) line.push(" ", link(url, [t.policy]));
+      if (f.consent === "checkbox") {
+        box = el("input", { type: "checkbox", id: "bd-f-consent", class: "ck" });
+        errs.consent = el("p", { class: "fe", hidden: true });
+        kids.push(el("label", { for: "bd-f-consent", class: "ckl" }, [box, " "].concat(line)), errs.consent);
+      } else kids.push(el("p", { class: "small" }, line));
+    }
+    var go = el("button", { type: "submit", class: "go", text: f.kind === "offline" ? t.leaveMsg : t.go });
+    kids.push(el("div", { class: "acts" }, [go, el("button", { type: "button", text: t.no, onclick: leaveQueue })]));
+    var formEl = el("form", { novalidate: "novalidate", onsubmit: function (ev) {
+      ev.preventDefault();
+      var body = { consent: box ? box.checked : false };
+      Object.keys(inputs).forEach(function (k) { body[k] = inputs[k].value; });
+      Object.keys(errs).forEach(function (k) { errs[k].hidden = true; if (inputs[k]) inputs[k].removeAttribute("aria-invalid"); });
+      go.disabled = true;
+      req("POST", convPath(conv, "/handover/form"), body, conv.token).then(function (r) {
+        status = r.status;
+        if (r.queue) showQueue(r.queue); else hand(null);
+      }, function (e) {
+        go.disabled = false;
+        if (e && e.status === 422 && e.details) {
+          var first = null;
+          e.details.forEach(function (d) {
+            if (!errs[d.field]) return;
+            errs[d.field].textContent = d.message; errs[d.field].hidden = false;
+            if (inputs[d.field]) { inputs[d.field].setAttribute("aria-invalid", "true"); first = first || inputs[d.field]; }
+          });
+          if (first) first.focus();
+        } else if (e && e.status === 409) handover("GET"); // nobody available any more: offline form
+        else error(errorText(e));
+      });
+    } }, kids);
+    hand([formEl]);
+    var firstEmpty = Object.keys(inputs).map(function (k) { return inputs[k]; }).filter(function (i) { return !i.value; })[0];
+    if (firstEmpty && !ui.panel.hidden) firstEmpty.focus();
+  }
+  function showQueue(q) {
+    if (status !== "queued" && q.type === "queue") status = "queued";
+    var wait = q.wait_seconds == null ? t.noWait : q.wait_seconds < 90 ? t.soon : t.wait.replace("{m}", Math.ceil(q.wait_seconds / 60));
+    hand([el("p", { role: "status", text: t.pos.replace("{n}", q.position) + " " + wait }),
+      el("div", { class: "acts" }, [el("button", { type: "button", text: t.leave, onclick: leaveQueue })])]);
+  }
+  function leaveQueue() {
+    var c = conv;
+    req("DELETE", convPath(c, "/handover"), null, c.token).then(function () { status = "bot"; hand(null); ui.input.focus(); },
+      function (e) { error(errorText(e)); });
+  }
+  function rating() {
+    var c = conv;
+    var stars = [1, 2, 3, 4, 5].map(function (n) {
+      return el("button", { type: "button", "aria-label": t.star.replace("{n}", n), text: "★", onclick: function () {
+        req("POST", convPath(c, "/rating"), { score: n }, c.token).then(function () {
+          hand([el("p", { role: "status", text: t.thanks })]);
+        }, function (e) { error(errorText(e)); });
+      } });
+    });
+    hand([el("p", { text: t.rate }), el("div", { class: "stars", role: "group", "aria-label": t.rate }, stars)]);
+  }
+  function agentTyping(name) {
+    var old = ui && ui.log.querySelector(".agent-typing");
+    if (old) old.remove();
+    if (!name || !ui) return;
+    ui.log.append(el("div", { class: "msg them typing agent-typing", role: "status", "aria-label": t.writing.replace("{name}", name) },
+      [el("div", { class: "b" }, [el("i"), el("i"), el("i")])]));
+    scrollDown();
+  }
+  function typingOut() {
+    var now = Date.now();
+    if (!ws || ws.readyState !== 1 || (status !== "with_agent" && status !== "queued") || now - typedAt < 2000) return;
+    typedAt = now;
+    ws.send(JSON.stringify({ type: "typing", typing: true }));
   }
 
   // ---- menu, downloads, deletion ---------------------------------------------------------
@@ -775,6 +954,7 @@
       item(t.dlText, function () { download("txt"); }),
       item(t.dlJson, function () { download("json"); }),
       item(t.mail, askMail),
+      item(t.person, function () { closeMenu(false); (conv ? Promise.resolve() : start()).then(function () { handover("POST"); }, function (e) { error(errorText(e)); }); }),
       item(t.del, askDelete)
     ]);
     u.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
@@ -793,9 +973,10 @@
       el("button", { type: "button", class: "cancel", text: t.no, onclick: function () { endMail(); u.gear.focus(); } })
     ]);
     u.ok = el("p", { class: "ok", role: "status", hidden: true });
+    u.hand = el("div", { class: "hand", role: "region", "aria-label": t.person, hidden: true });
     u.input = el("textarea", {
       rows: "1", maxlength: String(MAX), placeholder: t.placeholder, "aria-label": t.placeholder,
-      oninput: grow,
+      oninput: function () { grow(); typingOut(); },
       onkeydown: function (ev) {
         if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); submit(); }
       }
@@ -810,7 +991,7 @@
         u.menu
       ]),
       u.log,
-      el("div", { class: "foot" }, [u.err, u.ok, u.confirm, u.mail, u.row, u.note])
+      el("div", { class: "foot" }, [u.hand, u.err, u.ok, u.confirm, u.mail, u.row, u.note])
     ]);
     u.w = el("div", { class: "w" + (cfg.position === "left" ? " left" : ""), lang: lang }, [u.launcher, u.panel]);
     u.w.addEventListener("keydown", function (ev) {

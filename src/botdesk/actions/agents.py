@@ -1,0 +1,296 @@
+"""The agent's side of a handover: presence, accept, reply, note, transfer, close, answer offline.
+
+Every action here is audited with ids only (never message text or form data) and publishes its
+events after commit. Accepting is one conditional UPDATE (`… WHERE status = 'queued'`), so when
+two agents click at once exactly one row update succeeds on either database and the other agent
+gets a clear 409; nothing is read-then-written in between.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from botdesk import access, queue
+from botdesk.access import StaffContext, require_agent
+from botdesk.actions.audit import Actor, record
+from botdesk.actions.conversations import append_message, transition
+from botdesk.db import publish_after_commit
+from botdesk.errors import Conflict, Forbidden, Invalid, MailNotAvailable, NotFound
+from botdesk.events import (
+    conversation_assigned,
+    note_created,
+    presence_changed,
+    queue_changed,
+    status_changed,
+)
+from botdesk.mail import MailUnavailable, send_mail
+from botdesk.models import (
+    AgentPresence,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Note,
+    Presence,
+    RetentionClass,
+    Role,
+    SenderKind,
+    utcnow,
+)
+from botdesk.notices import notice
+from botdesk.runtime import Runtime
+from botdesk.transcripts import ConversationCipher, MessageContent
+
+_S = ConversationStatus
+OUTCOMES = ("resolved", "unresolved", "follow_up", "spam")
+NOTE_MAX_CHARS = 4000
+
+
+def _audit(
+    session: Session,
+    staff: StaffContext,
+    action: str,
+    conversation: Conversation,
+    **details: object,
+) -> None:
+    record(
+        session,
+        Actor.staff(staff.user.id),
+        action,
+        tenant_id=staff.tenant.id,
+        target_kind="conversation",
+        target_id=conversation.id,
+        **details,
+    )
+
+
+def set_presence(session: Session, staff: StaffContext, status: Presence) -> None:
+    """The agent chooses online / away / offline in this tenant."""
+    require_agent(staff)
+    row = queue.presence_of(session, staff.tenant.id, staff.user.id)
+    now = utcnow()
+    if row is None:
+        row = AgentPresence(tenant_id=staff.tenant.id, user_id=staff.user.id)
+        session.add(row)
+    elif row.status is status:
+        row.seen_at = now
+        return
+    row.status, row.changed_at, row.seen_at = status, now, now
+    record(
+        session,
+        Actor.staff(staff.user.id),
+        "agent.presence_changed",
+        tenant_id=staff.tenant.id,
+        target_kind="user",
+        target_id=staff.user.id,
+        status=status.value,
+    )
+    publish_after_commit(session, presence_changed(staff.tenant.id, staff.user.id, status.value))
+
+
+def check_in(session: Session, staff: StaffContext) -> None:
+    """The console is still open (not audited: it is a heartbeat, not an action)."""
+    row = queue.presence_of(session, staff.tenant.id, staff.user.id)
+    if row is not None:
+        row.seen_at = utcnow()
+
+
+def accept(
+    runtime: Runtime, session: Session, staff: StaffContext, conversation_id: uuid.UUID
+) -> Conversation:
+    """Take a queued conversation. Exactly one of several agents clicking at once gets it."""
+    conversation = access.conversation_for_staff(session, staff, conversation_id)
+    now = utcnow()
+    taken = session.execute(
+        update(Conversation)
+        .where(
+            Conversation.tenant_id == staff.tenant.id,
+            Conversation.id == conversation_id,
+            Conversation.status == _S.QUEUED,
+        )
+        .values(
+            status=_S.WITH_AGENT,
+            assigned_agent_id=staff.user.id,
+            accepted_at=now,
+            # What check_transition/transition() would do: reaching a person changes retention.
+            retention_class=RetentionClass.WITH_AGENT,
+        )
+        .returning(Conversation.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if taken is None:
+        raise Conflict(
+            "this conversation is no longer in the queue; another agent may have taken it"
+        )
+    session.refresh(conversation)
+    record(
+        session,
+        Actor.staff(staff.user.id),
+        "conversation.status_changed",
+        tenant_id=staff.tenant.id,
+        target_kind="conversation",
+        target_id=conversation.id,
+        to=_S.WITH_AGENT.value,
+        **{"from": _S.QUEUED.value},
+    )
+    _audit(session, staff, "conversation.accepted", conversation)
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    text = notice("joined", conversation.language, name=staff.user.display_name)
+    append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
+    publish_after_commit(
+        session,
+        status_changed(staff.tenant.id, conversation.id, _S.QUEUED.value, _S.WITH_AGENT.value),
+    )
+    publish_after_commit(
+        session, conversation_assigned(staff.tenant.id, conversation.id, staff.user.id)
+    )
+    publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))
+    return conversation
+
+
+def _owned(session: Session, staff: StaffContext, conversation_id: uuid.UUID) -> Conversation:
+    """A conversation this agent is handling (admins may act on any in their tenant)."""
+    conversation = access.conversation_for_staff(session, staff, conversation_id)
+    if conversation.status is not _S.WITH_AGENT:
+        raise Conflict("this conversation is not with an agent")
+    if conversation.assigned_agent_id != staff.user.id and staff.role is not Role.ADMIN:
+        raise Forbidden("another agent is handling this conversation")
+    return conversation
+
+
+def reply(
+    runtime: Runtime,
+    session: Session,
+    staff: StaffContext,
+    conversation_id: uuid.UUID,
+    text: str,
+    client_message_id: str | None = None,
+) -> Message:
+    """The agent writes to the shopper; a retry with the same client id is stored once."""
+    conversation = _owned(session, staff, conversation_id)
+    if client_message_id is not None:
+        earlier = access.message_by_client_id(session, conversation, client_message_id)
+        if earlier is not None:
+            return earlier
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    message = append_message(
+        session,
+        cipher,
+        conversation,
+        SenderKind.AGENT,
+        MessageContent(text, author=staff.user.display_name),
+        client_message_id=client_message_id,
+    )
+    message.sender_user_id = staff.user.id
+    _audit(session, staff, "conversation.agent_replied", conversation, seq=message.seq)
+    return message
+
+
+def add_note(
+    runtime: Runtime, session: Session, staff: StaffContext, conversation_id: uuid.UUID, text: str
+) -> Note:
+    """An internal note: sealed like the messages, never shown or sent to the shopper."""
+    if len(text) > NOTE_MAX_CHARS:
+        raise Invalid(f"a note can have at most {NOTE_MAX_CHARS} characters")
+    conversation = access.conversation_for_staff(session, staff, conversation_id)
+    if (
+        conversation.status is _S.CLOSED
+        and conversation.accepted_at is None
+        and conversation.form_data is None
+    ):
+        raise Conflict("notes are for conversations that reached a person")
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    note = Note(
+        tenant_id=staff.tenant.id,
+        conversation_id=conversation.id,
+        author_id=staff.user.id,
+        body=cipher.seal_note(text),
+    )
+    session.add(note)
+    session.flush()
+    _audit(session, staff, "conversation.note_added", conversation, note_id=note.id)
+    publish_after_commit(session, note_created(staff.tenant.id, conversation.id, note.id))
+    return note
+
+
+def transfer(
+    runtime: Runtime,
+    session: Session,
+    staff: StaffContext,
+    conversation_id: uuid.UUID,
+    to_user_id: uuid.UUID,
+) -> None:
+    """Hand a live conversation to a colleague in the same tenant."""
+    conversation = _owned(session, staff, conversation_id)
+    target = queue.colleague(session, staff, to_user_id)
+    if target is None:
+        raise NotFound("no such agent in this shop")
+    if target.id == conversation.assigned_agent_id:
+        raise Conflict("this agent already has the conversation")
+    conversation.assigned_agent_id = target.id
+    _audit(session, staff, "conversation.transferred", conversation, to_user=str(target.id))
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    text = notice("transferred", conversation.language, name=target.display_name)
+    append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
+    publish_after_commit(
+        session, conversation_assigned(staff.tenant.id, conversation.id, target.id)
+    )
+
+
+def close(
+    runtime: Runtime,
+    session: Session,
+    staff: StaffContext,
+    conversation_id: uuid.UUID,
+    outcome: str,
+) -> None:
+    """End a live conversation with an outcome; the shopper is then offered a rating."""
+    if outcome not in OUTCOMES:
+        raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}")
+    conversation = _owned(session, staff, conversation_id)
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    text = notice("closed", conversation.language)
+    append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
+    conversation.outcome = outcome
+    transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
+    _audit(session, staff, "conversation.closed", conversation, outcome=outcome)
+    publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))
+
+
+def answer_offline_message(
+    runtime: Runtime, session: Session, staff: StaffContext, conversation_id: uuid.UUID, text: str
+) -> None:
+    """Reply by email to a message left while nobody was online, then close it."""
+    require_agent(staff)
+    conversation = access.conversation_for_staff(session, staff, conversation_id)
+    if conversation.status is not _S.OFFLINE_MESSAGE:
+        raise Conflict("this is not an unanswered offline message")
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+    address = cipher.open_form(conversation.form_data).get("email")
+    if not address:
+        raise Conflict("this message has no email address to answer")
+    # Mail first: if the server refuses, nothing is recorded as answered.
+    try:
+        send_mail(
+            runtime.settings,
+            to=address,
+            subject=f"{staff.tenant.name}: {notice('answered_by_email', conversation.language)}",
+            body=text,
+        )
+    except MailUnavailable:
+        raise MailNotAvailable("email cannot be sent right now; try again later") from None
+    message = append_message(
+        session,
+        cipher,
+        conversation,
+        SenderKind.AGENT,
+        MessageContent(text, author=staff.user.display_name),
+    )
+    message.sender_user_id = staff.user.id
+    conversation.assigned_agent_id = staff.user.id
+    conversation.outcome = "answered_by_email"
+    transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
+    _audit(session, staff, "conversation.answered_by_email", conversation, seq=message.seq)
+    publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))

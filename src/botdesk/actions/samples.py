@@ -1,0 +1,66 @@
+"""Improvement samples: a share of shoppers' questions, redacted before they are stored.
+
+Ingest is the only place personal data could leak into a sample, so it is the only place that
+writes them: the text goes through the full personal-data redactor (identifiers, names,
+addresses) first, and the row gets no conversation id, no visitor, and only the day it was
+collected. Conversations whose data subject restricted processing are never sampled; neither
+are quick-reply clicks (the label is our text, not the shopper's).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from botdesk.actions.audit import Actor, record
+from botdesk.errors import Invalid
+from botdesk.models import Conversation, QuestionSample, Tenant, utcnow
+from botdesk.pii import EntityPatterns, redact_personal
+
+MAX_SAMPLE_CHARS = 1000
+_random = secrets.SystemRandom()
+
+
+def maybe_sample(
+    session: Session,
+    tenant: Tenant,
+    conversation: Conversation,
+    patterns: EntityPatterns,
+    text: str,
+    intent: str | None,
+    confidence: float | None,
+    draw: Callable[[], float] = _random.random,
+) -> bool:
+    """Keep this question as a redacted sample with the tenant's probability; True if kept."""
+    if conversation.restricted or tenant.sample_rate <= 0 or draw() >= tenant.sample_rate:
+        return False
+    redacted, _entities = redact_personal(text, patterns)
+    session.add(
+        QuestionSample(
+            tenant_id=tenant.id,
+            collected_on=utcnow().date(),
+            language=conversation.language,
+            text=redacted[:MAX_SAMPLE_CHARS],
+            intent=intent,
+            confidence=confidence,
+        )
+    )
+    return True
+
+
+def set_sample_rate(session: Session, actor: Actor, tenant: Tenant, rate: float) -> None:
+    """How much of what shoppers ask is kept for improving the bot (0 turns it off)."""
+    if not 0.0 <= rate <= 1.0:
+        raise Invalid("the sample rate is a share from 0 to 1, e.g. 0.1 for one in ten")
+    tenant.sample_rate = rate
+    record(
+        session,
+        actor,
+        "tenant.sample_rate_set",
+        tenant_id=tenant.id,
+        target_kind="tenant",
+        target_id=tenant.id,
+        rate=rate,
+    )

@@ -1,0 +1,256 @@
+"""The agent console's JSON API: queue, conversations, replies, notes, transfer, close.
+
+Authenticated by the console session cookie (path /console, SameSite=Strict); every request that
+changes something must also carry the session's CSRF token in `X-CSRF-Token`. Reading a
+conversation goes through `read_transcript`, so each read is in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from botdesk import access, queue
+from botdesk.actions import agents
+from botdesk.actions.conversations import read_transcript
+from botdesk.actions.users import session_user
+from botdesk.api.deps import RuntimeDep, SessionDep
+from botdesk.api.schemas import MessageOut
+from botdesk.errors import Forbidden, Invalid, TooLarge, Unauthorized
+from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
+from botdesk.runtime import Runtime
+from botdesk.transcripts import ConversationCipher
+from botdesk.web.console import COOKIE, csrf_token
+
+router = APIRouter(prefix="/console/api", include_in_schema=False)
+_S = ConversationStatus
+
+
+def _staff(request: Request, session: SessionDep, tenant: str | None = None) -> access.StaffContext:
+    token = request.cookies.get(COOKIE)
+    user = session_user(session, token) if token else None
+    if user is None or token is None:
+        raise Unauthorized("sign in to the console first")
+    if request.method != "GET" and not hmac.compare_digest(
+        request.headers.get("x-csrf-token", ""), csrf_token(token)
+    ):
+        raise Forbidden("missing or wrong CSRF token; reload the console")
+    return access.staff_context(session, user, tenant)
+
+
+Staff = Annotated[access.StaffContext, Depends(_staff)]
+
+
+class Summary(BaseModel):
+    id: uuid.UUID
+    status: ConversationStatus
+    language: str
+    topic: str | None
+    queued_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    last_activity_at: dt.datetime
+    assigned_agent_id: uuid.UUID | None
+    position: int | None = None
+
+
+def _summary(
+    runtime: Runtime,
+    staff: access.StaffContext,
+    conversation: Conversation,
+    position: int | None = None,
+) -> Summary:
+    # The topic helps an agent choose what to pick up; it is decrypted here and nothing else.
+    form = ConversationCipher(runtime.keyring, staff.tenant, conversation).open_form(
+        conversation.form_data
+    )
+    topic = form.get("topic")
+    return Summary(
+        id=conversation.id,
+        status=conversation.status,
+        language=conversation.language,
+        topic=queue.policy(staff.tenant).topic_label(topic, "en") if topic else None,
+        queued_at=conversation.queued_at,
+        accepted_at=conversation.accepted_at,
+        last_activity_at=conversation.last_activity_at,
+        assigned_agent_id=conversation.assigned_agent_id,
+        position=position,
+    )
+
+
+@router.get("/state")
+def state(staff: Staff, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Everything the console's side panel shows, for one tenant."""
+    now = utcnow()
+    roster = queue.agents(session, staff, now)
+    me = next((row for row in roster if row.user_id == staff.user.id), None)
+    waiting = queue.in_status(session, staff, _S.QUEUED)
+    live = queue.in_status(session, staff, _S.WITH_AGENT)
+    return {
+        "me": {
+            "id": str(staff.user.id),
+            "name": staff.user.display_name,
+            "role": staff.role.value,
+            "presence": (me.status if me else Presence.OFFLINE).value,
+        },
+        "tenant": {"slug": staff.tenant.slug, "name": staff.tenant.name},
+        "available": queue.available(session, staff.tenant, now),
+        "queue": [_summary(runtime, staff, c, i + 1) for i, c in enumerate(waiting)],
+        "mine": [_summary(runtime, staff, c) for c in live if c.assigned_agent_id == staff.user.id],
+        "others": [
+            _summary(runtime, staff, c) for c in live if c.assigned_agent_id != staff.user.id
+        ],
+        "offline": [
+            _summary(runtime, staff, c) for c in queue.in_status(session, staff, _S.OFFLINE_MESSAGE)
+        ],
+        "agents": [
+            {
+                "id": str(a.user_id),
+                "name": a.name,
+                "presence": a.status.value,
+                "chats": a.active_chats,
+            }
+            for a in roster
+        ],
+    }
+
+
+class PresenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Presence
+
+
+@router.post("/presence")
+def presence(body: PresenceIn, staff: Staff, session: SessionDep) -> dict[str, str]:
+    agents.set_presence(session, staff, body.status)
+    return {"presence": body.status.value}
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation(
+    conversation_id: uuid.UUID, staff: Staff, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """A conversation with its whole history, form data and notes (an audited read)."""
+    found, messages = read_transcript(runtime, session, staff, conversation_id)
+    cipher = ConversationCipher(runtime.keyring, staff.tenant, found)
+    names = {u.id: u.display_name for u in _people(session, staff)}
+    form = cipher.open_form(found.form_data)
+    if form.get("topic"):
+        form["topic"] = queue.policy(staff.tenant).topic_label(form["topic"], "en")
+    return {
+        "conversation": _summary(runtime, staff, found).model_dump(mode="json")
+        | {
+            "assigned_agent": names.get(found.assigned_agent_id)
+            if found.assigned_agent_id
+            else None,
+            "outcome": found.outcome,
+            "csat": found.csat,
+            "form_kind": found.form_kind,
+            "last_seq": found.last_seq,
+        },
+        "form": form,
+        "messages": [MessageOut.of(m).model_dump(mode="json") for m in messages],
+        "notes": [
+            {
+                "id": note.id,
+                "author": names.get(note.author_id, "former staff") if note.author_id else None,
+                "text": cipher.open_note(note.body),
+                "created_at": note.created_at.isoformat(),
+            }
+            for note in access.notes_for(session, staff, found)
+        ],
+    }
+
+
+def _people(session: Session, staff: access.StaffContext) -> list[User]:
+    return [u for u, _role in access.tenant_staff(session, staff)]
+
+
+@router.post("/conversations/{conversation_id}/accept")
+def accept(
+    conversation_id: uuid.UUID, staff: Staff, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, str]:
+    found = agents.accept(runtime, session, staff, conversation_id)
+    return {"status": found.status.value}
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=20000)
+    client_message_id: str | None = Field(default=None, max_length=64)
+
+
+def _text(runtime: Runtime, body: TextIn) -> str:
+    text = body.text.strip()
+    if not text:
+        raise Invalid("write something first")
+    if len(text) > runtime.settings.max_message_chars:
+        raise TooLarge(
+            f"a message can have at most {runtime.settings.max_message_chars} characters"
+        )
+    return text
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+def reply(
+    conversation_id: uuid.UUID, body: TextIn, staff: Staff, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, int]:
+    message = agents.reply(
+        runtime, session, staff, conversation_id, _text(runtime, body), body.client_message_id
+    )
+    return {"seq": message.seq}
+
+
+@router.post("/conversations/{conversation_id}/notes", status_code=201)
+def note(
+    conversation_id: uuid.UUID, body: TextIn, staff: Staff, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, int]:
+    created = agents.add_note(runtime, session, staff, conversation_id, _text(runtime, body))
+    return {"id": created.id}
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agent_id: uuid.UUID
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+def transfer(
+    conversation_id: uuid.UUID,
+    body: TransferIn,
+    staff: Staff,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> dict[str, str]:
+    agents.transfer(runtime, session, staff, conversation_id, body.agent_id)
+    return {"assigned_agent_id": str(body.agent_id)}
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: str = Field(max_length=20)
+
+
+@router.post("/conversations/{conversation_id}/close")
+def close(
+    conversation_id: uuid.UUID,
+    body: CloseIn,
+    staff: Staff,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> dict[str, str]:
+    agents.close(runtime, session, staff, conversation_id, body.outcome)
+    return {"status": _S.CLOSED.value}
+
+
+@router.post("/conversations/{conversation_id}/email-reply")
+def email_reply(
+    conversation_id: uuid.UUID, body: TextIn, staff: Staff, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, str]:
+    agents.answer_offline_message(runtime, session, staff, conversation_id, _text(runtime, body))
+    return {"status": _S.CLOSED.value}

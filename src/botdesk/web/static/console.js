@@ -1,0 +1,283 @@
+// The agent desk: queue, conversations and the chat pane, kept live over /console/stream.
+// Events carry ids only; on each one the desk re-reads state through the JSON API (the reads
+// of a conversation are audited server-side). Everything the shopper wrote is inserted as text,
+// never as HTML.
+(function () {
+  "use strict";
+  var desk = document.getElementById("desk");
+  if (!desk) return;
+  var tenant = desk.dataset.tenant, csrf = desk.dataset.csrf, me = desk.dataset.me;
+  var api = "/console/api";
+  var openId = null, state = null, detail = null, socket = null, lastQueue = null;
+  var typingSent = 0, typingTimer = null, shopperTypingTimer = null, refreshTimer = null;
+  var OUTCOMES = [["resolved", "Resolved"], ["unresolved", "Not resolved"], ["follow_up", "Needs follow-up"], ["spam", "Spam"]];
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "onclick" || k === "onchange" || k === "onkeydown" || k === "oninput") node[k] = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+  function call(method, path, body) {
+    var url = api + path + (path.indexOf("?") < 0 ? "?" : "&") + "tenant=" + encodeURIComponent(tenant);
+    var init = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
+    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    return fetch(url, init).then(function (r) {
+      return r.text().then(function (t) {
+        var data = t ? JSON.parse(t) : {};
+        if (!r.ok) throw new Error((data.error && data.error.message) || ("HTTP " + r.status));
+        return data;
+      });
+    });
+  }
+  function flash(message) {
+    var bar = document.getElementById("connection");
+    bar.textContent = message; bar.className = "small error";
+    setTimeout(function () { bar.className = "small muted"; bar.textContent = ""; }, 6000);
+  }
+  function ago(iso) {
+    if (!iso) return "";
+    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    return s < 60 ? s + " s" : s < 3600 ? Math.round(s / 60) + " min" : Math.round(s / 3600) + " h";
+  }
+  function short(id) { return id.slice(0, 8); }
+
+  // --- alerts: a bell and a flashing title when someone new joins the queue ---
+  var baseTitle = document.title, audio = null;
+  function bell() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = 880; g.gain.value = 0.08; o.connect(g); g.connect(audio.destination);
+      o.start(); o.stop(audio.currentTime + 0.18);
+    } catch (e) { /* no sound available; the visual alert still shows */ }
+  }
+  function alertQueue(count) {
+    document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
+    if (lastQueue !== null && count > lastQueue) {
+      bell();
+      var h = document.getElementById("queue").parentNode;
+      h.classList.remove("ring"); void h.offsetWidth; h.classList.add("ring");
+    }
+    lastQueue = count;
+  }
+
+  // --- the side panel ---
+  function item(c, label, action) {
+    var li = el("li", { class: "item" + (c.id === openId ? " current" : ""), "data-id": c.id }, [
+      el("button", { class: "open", type: "button", onclick: function () { open(c.id); } }, [
+        el("strong", { text: label }),
+        el("span", { class: "small muted", text: " · " + c.language + (c.topic ? " · " + c.topic : "") })
+      ]),
+      action || null
+    ]);
+    return li;
+  }
+  function renderState() {
+    var q = document.getElementById("queue"); q.textContent = "";
+    state.queue.forEach(function (c) {
+      q.appendChild(item(c, "#" + c.position + " waiting " + ago(c.queued_at),
+        el("button", { class: "accept", type: "button", text: "Accept", onclick: function () { accept(c.id); } })));
+    });
+    if (!state.queue.length) q.appendChild(el("li", { class: "muted small", text: "Nobody is waiting." }));
+    document.getElementById("queue-count").textContent = state.queue.length;
+    alertQueue(state.queue.length);
+    [["mine", "You"], ["others", null], ["offline", null]].forEach(function (pair) {
+      var list = document.getElementById(pair[0]); list.textContent = "";
+      state[pair[0]].forEach(function (c) {
+        var who = pair[0] === "others" ? (nameOf(c.assigned_agent_id) || "agent") : short(c.id);
+        list.appendChild(item(c, pair[0] === "offline" ? "Message " + short(c.id) : who + " · " + ago(c.last_activity_at) + " ago"));
+      });
+      if (!state[pair[0]].length) list.appendChild(el("li", { class: "muted small", text: "None." }));
+    });
+    document.getElementById("offline-count").textContent = state.offline.length;
+    var team = document.getElementById("agents"); team.textContent = "";
+    state.agents.forEach(function (a) {
+      team.appendChild(el("li", { class: "agent " + a.presence }, [
+        el("span", { class: "dot", "aria-hidden": "true" }),
+        el("span", { text: a.name + (a.id === me ? " (you)" : "") + " · " + a.presence + (a.chats ? " · " + a.chats + " chat" + (a.chats > 1 ? "s" : "") : "") })
+      ]));
+    });
+    document.getElementById("presence").value = state.me.presence;
+    document.getElementById("availability").textContent = state.available
+      ? "Shoppers can reach a person now." : "Shoppers are offered an offline message (nobody online or outside opening hours).";
+  }
+  function nameOf(id) {
+    var a = state && state.agents.filter(function (x) { return x.id === id; })[0];
+    return a ? a.name : null;
+  }
+  function refresh() {
+    return call("GET", "/state").then(function (s) { state = s; renderState(); })
+      .catch(function (e) { flash(e.message); });
+  }
+  function refreshSoon(conversationId) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      refresh();
+      if (openId && (!conversationId || conversationId === openId)) load(openId);
+    }, 150);
+  }
+
+  // --- the conversation pane ---
+  function open(id) { if (id !== openId) shopperIsTyping = false; openId = id; load(id); if (state) renderState(); }
+  function load(id) {
+    return call("GET", "/conversations/" + id).then(function (d) {
+      if (id !== openId) return;
+      detail = d; renderPane();
+    }).catch(function (e) { flash(e.message); });
+  }
+  function accept(id) {
+    call("POST", "/conversations/" + id + "/accept").then(function () { open(id); refresh(); })
+      .catch(function (e) { flash(e.message); refresh(); });
+  }
+  function renderPane() {
+    var c = detail.conversation, pane = document.getElementById("pane");
+    var keepDraft = document.getElementById("reply"), draft = keepDraft ? keepDraft.value : "";
+    var focused = document.activeElement && document.activeElement.id;
+    pane.textContent = "";
+    var mineLive = c.status === "with_agent" && c.assigned_agent_id === me;
+    pane.appendChild(el("header", { class: "pane-head" }, [
+      el("h2", { text: "Conversation " + short(c.id) }),
+      el("span", { class: "badge badge-" + c.status, text: c.status.replace(/_/g, " ") }),
+      el("span", { class: "small muted", text: " " + c.language + (c.assigned_agent ? " · with " + c.assigned_agent : "") + (c.csat ? " · rated " + c.csat + "/5" : "") + (c.outcome ? " · " + c.outcome.replace(/_/g, " ") : "") })
+    ]));
+    var form = detail.form, rows = [];
+    [["email", "Email"], ["order_number", "Order number"], ["topic", "Topic"], ["message", "Message"]].forEach(function (f) {
+      if (form[f[0]]) rows.push(el("div", {}, [el("dt", { text: f[1] }), el("dd", { text: form[f[0]] })]));
+    });
+    if (rows.length) pane.appendChild(el("dl", { class: "formdata", "aria-label": "Pre-chat form" }, rows));
+    var log = el("ol", { class: "transcript", id: "log" });
+    detail.messages.forEach(function (m) {
+      var who = m.sender === "agent" ? (m.author || "agent") : m.sender === "visitor" ? "shopper" : m.sender;
+      log.appendChild(el("li", { class: "msg msg-" + m.sender }, [
+        el("span", { class: "meta", text: who + " · " + new Date(m.created_at).toLocaleTimeString() }),
+        el("p", { text: m.text })
+      ]));
+    });
+    pane.appendChild(log);
+    pane.appendChild(el("p", { id: "shopper-typing", class: "small muted typing", text: "" }));
+    if (detail.notes.length) {
+      pane.appendChild(el("h3", { text: "Internal notes (never shown to the shopper)" }));
+      pane.appendChild(el("ul", { class: "notes" }, detail.notes.map(function (n) {
+        return el("li", { class: "note" }, [el("span", { class: "meta small", text: (n.author || "") + " · " + new Date(n.created_at).toLocaleString() }), el("p", { text: n.text })]);
+      })));
+    }
+    if (c.status === "queued") {
+      pane.appendChild(el("button", { type: "button", class: "accept", text: "Accept this conversation", onclick: function () { accept(c.id); } }));
+    }
+    if (mineLive) pane.appendChild(composer(c, draft));
+    if (c.status === "offline_message") pane.appendChild(emailReply(c));
+    if (c.status !== "bot") pane.appendChild(noteBox(c));
+    if (mineLive || (c.status === "with_agent" && state && state.me.role === "admin")) pane.appendChild(controls(c));
+    log.scrollTop = log.scrollHeight;
+    shopperTyping(shopperIsTyping);
+    // A re-render (new message, transfer) must not steal the agent's cursor mid-sentence.
+    var again = focused && document.getElementById(focused);
+    if (again) { again.focus(); if (again.value !== undefined) again.selectionStart = again.selectionEnd = again.value.length; }
+  }
+  function composer(c, draft) {
+    var box = el("textarea", { id: "reply", rows: "3", "aria-label": "Reply to the shopper", placeholder: "Write to the shopper… (Enter sends, Shift+Enter for a new line)" });
+    box.value = draft;
+    var canned = el("select", { id: "canned", "aria-label": "Insert a canned reply" }, [el("option", { value: "", text: "Canned replies…" })]);
+    call("GET", "/canned?language=" + encodeURIComponent(c.language)).then(function (list) {
+      list.forEach(function (r) { canned.appendChild(el("option", { value: r.text, text: "/" + r.shortcut + " — " + r.text.slice(0, 50) })); });
+    }).catch(function () { /* canned replies are a convenience */ });
+    canned.onchange = function () { if (canned.value) { box.value = (box.value ? box.value + " " : "") + canned.value; canned.value = ""; box.focus(); } };
+    function send() {
+      var text = box.value.trim(); if (!text) return;
+      var id = "c-" + Date.now() + "-" + Math.random().toString(36).slice(2, 8);
+      box.value = ""; typing(false);
+      call("POST", "/conversations/" + c.id + "/messages", { text: text, client_message_id: id })
+        .then(function () { load(c.id); }).catch(function (e) { box.value = text; flash(e.message); });
+    }
+    box.onkeydown = function (e) { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); } };
+    box.oninput = function () { typing(true); };
+    return el("div", { class: "composer" }, [box, el("div", { class: "row" }, [canned, el("button", { type: "button", id: "send", text: "Send", onclick: send })])]);
+  }
+  function noteBox(c) {
+    var input = el("input", { id: "note", type: "text", "aria-label": "Internal note", placeholder: "Internal note for colleagues…" });
+    function add() {
+      var text = input.value.trim(); if (!text) return;
+      call("POST", "/conversations/" + c.id + "/notes", { text: text }).then(function () { input.value = ""; load(c.id); }).catch(function (e) { flash(e.message); });
+    }
+    input.onkeydown = function (e) { if (e.key === "Enter") { e.preventDefault(); add(); } };
+    return el("div", { class: "row notebox" }, [input, el("button", { type: "button", class: "secondary", text: "Add note", onclick: add })]);
+  }
+  function emailReply(c) {
+    var box = el("textarea", { id: "email-reply", rows: "4", "aria-label": "Email reply", placeholder: "Your answer, sent to the shopper's email…" });
+    return el("div", { class: "composer" }, [box, el("button", { type: "button", text: "Send email reply", onclick: function () {
+      var text = box.value.trim(); if (!text) return;
+      call("POST", "/conversations/" + c.id + "/email-reply", { text: text }).then(function () { refresh(); load(c.id); }).catch(function (e) { flash(e.message); });
+    } })]);
+  }
+  function controls(c) {
+    var who = el("select", { id: "transfer-to", "aria-label": "Transfer to" });
+    (state ? state.agents : []).forEach(function (a) {
+      if (a.id !== c.assigned_agent_id) who.appendChild(el("option", { value: a.id, text: a.name + " (" + a.presence + ")" }));
+    });
+    var outcome = el("select", { id: "outcome", "aria-label": "Outcome" }, OUTCOMES.map(function (o) { return el("option", { value: o[0], text: o[1] }); }));
+    return el("div", { class: "controls" }, [
+      el("div", { class: "row" }, [who, el("button", { type: "button", class: "secondary", id: "transfer", text: "Transfer", onclick: function () {
+        if (!who.value) return;
+        call("POST", "/conversations/" + c.id + "/transfer", { agent_id: who.value }).then(function () { refresh(); load(c.id); }).catch(function (e) { flash(e.message); });
+      } })]),
+      el("div", { class: "row" }, [outcome, el("button", { type: "button", class: "danger", id: "close", text: "Close conversation", onclick: function () {
+        call("POST", "/conversations/" + c.id + "/close", { outcome: outcome.value }).then(function () { refresh(); load(c.id); }).catch(function (e) { flash(e.message); });
+      } })])
+    ]);
+  }
+
+  // --- typing, both ways ---
+  function typing(active) {
+    if (!socket || socket.readyState !== 1 || !openId) return;
+    var now = Date.now();
+    clearTimeout(typingTimer);
+    if (active) {
+      typingTimer = setTimeout(function () { typing(false); }, 3000);
+      if (now - typingSent < 2000) return;
+      typingSent = now;
+    } else { typingSent = 0; }
+    socket.send(JSON.stringify({ type: "typing", conversation_id: openId, typing: active }));
+  }
+  var shopperIsTyping = false;
+  function shopperTyping(active) {
+    var changed = active !== shopperIsTyping;
+    shopperIsTyping = active;
+    var line = document.getElementById("shopper-typing"); if (!line) return;
+    line.textContent = active ? "The shopper is typing…" : "";
+    if (changed || !active) clearTimeout(shopperTypingTimer);
+    if (active && changed) shopperTypingTimer = setTimeout(function () { shopperTyping(false); }, 6000);
+  }
+
+  // --- the live stream, reconnecting with backoff ---
+  var backoff = 1000, pinger = null;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/console/stream?tenant=" + encodeURIComponent(tenant));
+    socket.onopen = function () { backoff = 1000; document.getElementById("connection").textContent = ""; refresh(); if (openId) load(openId); };
+    socket.onmessage = function (m) {
+      var frame = JSON.parse(m.data);
+      if (frame.type !== "event") return;
+      var e = frame.event;
+      if (e.type === "typing") { if (e.conversation_id === openId && e.payload.who === "visitor") shopperTyping(e.payload.typing); return; }
+      if (e.type === "message.created" && e.conversation_id === openId) shopperTyping(false);
+      refreshSoon(e.conversation_id);
+    };
+    socket.onclose = function (e) {
+      if (e.code === 4401) { location.href = "/console/login"; return; }
+      document.getElementById("connection").textContent = "Reconnecting…";
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 15000);
+    };
+  }
+  pinger = setInterval(function () { if (socket && socket.readyState === 1) socket.send('{"type":"ping"}'); }, 25000);
+  document.getElementById("presence").onchange = function (e) {
+    call("POST", "/presence", { status: e.target.value }).then(refresh).catch(function (err) { flash(err.message); });
+  };
+  setInterval(function () { if (state) renderState(); }, 30000); // keep "waiting N min" honest
+  refresh();
+  connect();
+})();
