@@ -96,7 +96,9 @@ def test_wrong_password_shows_an_inline_error(page: Any, personas: Personas) -> 
     page.get_by_label("Password").fill("wrong password!")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
-    assert alert.inner_text() == "Wrong email or password."
+    assert alert.inner_text() == (
+        "Wrong email or password. Repeated failures lock an account for a while."
+    )
     # The refused sign-in is a 401 page, which Chromium reports as a failed load.
     page.unexpected_errors.remove(
         "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
