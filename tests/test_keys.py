@@ -115,8 +115,10 @@ def test_shredding_the_key_makes_every_copy_of_the_ciphertext_unreadable(
     assert receipt.messages_deleted == 2
     assert _raw_messages(runtime, chat.id) == []
     with runtime.db.session() as session:
-        actions = session.scalars(
-            select(AuditEntry.action).where(AuditEntry.target_id == chat.id)
+        actions = session.scalars(  # in the order they were written (PostgreSQL: no default)
+            select(AuditEntry.action)
+            .where(AuditEntry.target_id == chat.id)
+            .order_by(AuditEntry.id)
         ).all()
         details = session.scalars(
             select(AuditEntry.details).where(AuditEntry.action == "conversation.erased")

@@ -27,6 +27,7 @@ from botdesk.models import (
     Note,
     QuestionSample,
     Role,
+    SubjectKey,
     Tenant,
     User,
 )
@@ -310,3 +311,63 @@ def question_samples(
     if since is not None:
         query = query.where(QuestionSample.collected_on >= since)
     return session.scalars(query.order_by(QuestionSample.collected_on, QuestionSample.id)).all()
+
+
+# Data-subject requests: the blind index (see botdesk.subjects) and what it points at.
+
+
+def conversations_by_subject(
+    session: Session, tenant: Tenant, kind: str, digest: bytes
+) -> Sequence[Conversation]:
+    """The tenant's live conversations indexed under one digest, oldest first.
+
+    Shredded conversations (key gone, rows about to be deleted) are left out: nothing of
+    theirs can be read or exported any more.
+    """
+    return session.scalars(
+        select(Conversation)
+        .join(SubjectKey, SubjectKey.conversation_id == Conversation.id)
+        .where(
+            SubjectKey.tenant_id == tenant.id,
+            SubjectKey.kind == kind,
+            SubjectKey.digest == digest,
+            Conversation.tenant_id == tenant.id,
+            Conversation.wrapped_key.is_not(None),
+        )
+        .order_by(Conversation.created_at, Conversation.id)
+        .distinct()
+    ).all()
+
+
+def subject_digests(session: Session, conversation: Conversation) -> set[tuple[str, bytes]]:
+    """The (kind, digest) pairs already indexed for a conversation."""
+    rows = session.execute(
+        select(SubjectKey.kind, SubjectKey.digest).where(
+            SubjectKey.tenant_id == conversation.tenant_id,
+            SubjectKey.conversation_id == conversation.id,
+        )
+    ).all()
+    return {(kind, digest) for kind, digest in rows}
+
+
+def conversation_notes(session: Session, conversation: Conversation) -> Sequence[Note]:
+    """A conversation's notes for its data subject's export (callers check the requester)."""
+    return session.scalars(
+        select(Note)
+        .where(Note.tenant_id == conversation.tenant_id, Note.conversation_id == conversation.id)
+        .order_by(Note.id)
+    ).all()
+
+
+def conversation_of_tenant(
+    session: Session, tenant: Tenant, conversation_id: uuid.UUID
+) -> Conversation:
+    """One of the tenant's conversations, for a request already scoped to that tenant."""
+    conversation = session.scalar(
+        select(Conversation).where(
+            Conversation.tenant_id == tenant.id, Conversation.id == conversation_id
+        )
+    )
+    if conversation is None:
+        raise NotFound(_NO_CONVERSATION)
+    return conversation

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from botdesk.access import TRANSCRIPT_ROLES, StaffContext
+from botdesk.access import TRANSCRIPT_ROLES, StaffContext, handover_policy
 from botdesk.access import require_agent as _require_agent
-from botdesk.handover import PRESENCE_TIMEOUT, HandoverPolicy, WaitEstimate, estimate_wait
+from botdesk.handover import PRESENCE_TIMEOUT, WaitEstimate, estimate_wait
 from botdesk.models import (
     AgentPresence,
     Conversation,
@@ -31,11 +31,6 @@ from botdesk.models import (
 # The wait estimate learns from this window of recent conversations (and at most this many).
 HISTORY = dt.timedelta(days=7)
 HISTORY_LIMIT = 50
-
-
-def policy(tenant: Tenant) -> HandoverPolicy:
-    """The tenant's stored handover policy (validated when it was saved)."""
-    return HandoverPolicy.from_config(tenant.handover)
 
 
 def agents_online(session: Session, tenant_id: uuid.UUID, now: dt.datetime) -> int:
@@ -64,7 +59,7 @@ def agents_online(session: Session, tenant_id: uuid.UUID, now: dt.datetime) -> i
 
 def available(session: Session, tenant: Tenant, now: dt.datetime) -> bool:
     """Whether a person can be offered now: within opening hours and someone online."""
-    return policy(tenant).hours.is_open(now) and agents_online(session, tenant.id, now) > 0
+    return handover_policy(tenant).hours.is_open(now) and agents_online(session, tenant.id, now) > 0
 
 
 def position(session: Session, conversation: Conversation) -> int:
@@ -120,7 +115,7 @@ def wait(
         position(session, conversation),
         agents_online(session, tenant.id, now),
         active or 0,
-        policy(tenant).max_chats_per_agent,
+        handover_policy(tenant).max_chats_per_agent,
         handling,
         accepting,
     )

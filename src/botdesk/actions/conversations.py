@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from botdesk import access, queue
 from botdesk.actions.audit import Actor, record
 from botdesk.actions.samples import maybe_sample
+from botdesk.actions.subjects import index_values
 from botdesk.bot.responder import Turn
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict
@@ -32,7 +33,9 @@ from botdesk.models import (
     utcnow,
 )
 from botdesk.models.conversations import REACHES_A_HUMAN
+from botdesk.pii import detect
 from botdesk.runtime import Runtime
+from botdesk.subjects import ENTITY_KINDS
 from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
 
 log = logging.getLogger(__name__)
@@ -173,6 +176,12 @@ def post_visitor_message(
                     )
             if conversation.status is ConversationStatus.CLOSED:
                 raise Conflict("this conversation is closed; start a new one")
+            if payload is None:
+                # Indexed in the message's transaction, so what the shopper typed that identifies
+                # them is findable (and erasable) from the moment it is stored. Before the
+                # message's write: loading the tenant's patterns may build its bot, and SQLite's
+                # write lock should not be held meanwhile.
+                _index_identifiers(session, runtime, tenant, conversation, text)
             visitor_message = append_message(
                 session,
                 cipher,
@@ -247,6 +256,20 @@ def post_visitor_message(
             conversation.language,
             handover_requested=handover,
         )
+
+
+def _index_identifiers(
+    session: Session, runtime: Runtime, tenant: Tenant, conversation: Conversation, text: str
+) -> None:
+    """Add what the shopper typed that identifies them to the blind index."""
+    entities = detect(text, runtime.entity_patterns_for(session, tenant))
+    index_values(
+        session,
+        runtime,
+        tenant,
+        conversation,
+        [(ENTITY_KINDS[e.type], e.value) for e in entities if e.type in ENTITY_KINDS],
+    )
 
 
 def transition(

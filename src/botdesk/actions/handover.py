@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from botdesk import access, queue
 from botdesk.actions.audit import Actor, record
 from botdesk.actions.conversations import append_message, transition
+from botdesk.actions.subjects import FORM_KINDS, index_values
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, Invalid
 from botdesk.events import queue_changed
@@ -73,7 +74,7 @@ def open_handover(
 def _form(
     runtime: Runtime, session: Session, tenant: Tenant, conversation: Conversation
 ) -> HandoverForm:
-    policy = queue.policy(tenant)
+    policy = access.handover_policy(tenant)
     kind = FormKind(conversation.form_kind or FormKind.QUEUE)
     cipher = ConversationCipher(runtime.keyring, tenant, conversation)
     known = cipher.open_form(conversation.form_data) or _prefill(
@@ -190,6 +191,13 @@ def submit_form(
             return conversation.status
         cipher = ConversationCipher(runtime.keyring, tenant, conversation)
         conversation.form_data = cipher.seal_form(cleaned)
+        index_values(
+            session,
+            runtime,
+            tenant,
+            conversation,
+            [(kind, cleaned[name]) for name, kind in FORM_KINDS.items() if name in cleaned],
+        )
         if form.kind is FormKind.QUEUE:
             conversation.queued_at = now
             transition(session, Actor.visitor(), conversation, _S.QUEUED)

@@ -74,7 +74,7 @@ def _summary(
         id=conversation.id,
         status=conversation.status,
         language=conversation.language,
-        topic=queue.policy(staff.tenant).topic_label(topic, "en") if topic else None,
+        topic=access.handover_policy(staff.tenant).topic_label(topic, "en") if topic else None,
         queued_at=conversation.queued_at,
         accepted_at=conversation.accepted_at,
         last_activity_at=conversation.last_activity_at,
@@ -141,7 +141,7 @@ def conversation(
     names = {u.id: u.display_name for u in _people(session, staff)}
     form = cipher.open_form(found.form_data)
     if form.get("topic"):
-        form["topic"] = queue.policy(staff.tenant).topic_label(form["topic"], "en")
+        form["topic"] = access.handover_policy(staff.tenant).topic_label(form["topic"], "en")
     return {
         "conversation": _summary(runtime, staff, found).model_dump(mode="json")
         | {

@@ -19,7 +19,7 @@ from botdesk.api.limits import BodySizeLimit
 from botdesk.api.origins import origin_policy
 from botdesk.jobs import JobRunner
 from botdesk.runtime import Runtime
-from botdesk.web import account, canned, console, settings, shop
+from botdesk.web import account, canned, console, settings, shop, subjects
 
 WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 # Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
@@ -65,6 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(account.router)
     app.include_router(settings.router)
     app.include_router(canned.router)
+    app.include_router(subjects.router)
     app.include_router(shop.router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=SWAGGER_STATIC), name="swagger")

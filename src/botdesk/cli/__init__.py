@@ -161,6 +161,7 @@ from botdesk.cli.content import content_app, nlu_app  # noqa: E402
 from botdesk.cli.pii import pii_app  # noqa: E402
 from botdesk.cli.retention import retention_app, worker  # noqa: E402
 from botdesk.cli.samples import samples_app  # noqa: E402
+from botdesk.cli.subjects import subject_app  # noqa: E402
 from botdesk.cli.tenants import tenant_app, user_app  # noqa: E402
 
 app.add_typer(tenant_app, name="tenant")
@@ -171,4 +172,5 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(pii_app, name="pii")
 app.add_typer(retention_app, name="retention")
 app.add_typer(samples_app, name="samples")
+app.add_typer(subject_app, name="subject")
 app.command()(worker)

@@ -16,6 +16,7 @@ from botdesk.models.conversations import (
 )
 from botdesk.models.jobs import JobLease
 from botdesk.models.samples import QuestionSample
+from botdesk.models.subjects import SubjectKey
 from botdesk.models.tenants import SUPPORTED_LANGUAGES, Tenant
 from botdesk.models.users import Membership, Role, StaffSession, User
 
@@ -42,6 +43,7 @@ __all__ = [
     "Role",
     "SenderKind",
     "StaffSession",
+    "SubjectKey",
     "Tenant",
     "User",
     "check_transition",
