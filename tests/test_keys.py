@@ -116,9 +116,7 @@ def test_shredding_the_key_makes_every_copy_of_the_ciphertext_unreadable(
     assert _raw_messages(runtime, chat.id) == []
     with runtime.db.session() as session:
         actions = session.scalars(  # in the order they were written (PostgreSQL: no default)
-            select(AuditEntry.action)
-            .where(AuditEntry.target_id == chat.id)
-            .order_by(AuditEntry.id)
+            select(AuditEntry.action).where(AuditEntry.target_id == chat.id).order_by(AuditEntry.id)
         ).all()
         details = session.scalars(
             select(AuditEntry.details).where(AuditEntry.action == "conversation.erased")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import uuid
 from collections.abc import Iterator
@@ -279,3 +280,47 @@ def test_rectified_form_data_is_exported_and_findable(
     [conversation] = json.loads(found.stdout)["conversations"]
     assert conversation["id"] == chat
     assert conversation["form"] == {"email": "alice@new.example", "topic": "order"}
+
+
+def test_an_admin_corrects_form_data_on_the_console(
+    shoppers: Shoppers, console: object, personas: Personas
+) -> None:
+    admin = console(personas.alice.admin)  # type: ignore[operator]
+    chat = shoppers.alice_form.id
+    fixed = admin.subjects(
+        "acme",
+        "rectify",
+        "email",
+        ALICE,
+        conversation_id=chat,
+        field="order_number",
+        new_value="40099999",
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert f"Corrected the order number of conversation {chat[:8]}" in fixed.text
+    found = admin.subjects("acme", "find", "order_number", "40099999")
+    assert chat in found.text
+    bad = admin.subjects(
+        "acme", "rectify", "email", ALICE, conversation_id=chat, field="visitor", new_value="x"
+    )
+    assert bad.status_code == 422
+    agent = console(personas.alice.agent)  # type: ignore[operator]
+    refused = agent.subjects(
+        "acme", "rectify", "email", ALICE, conversation_id=chat, field="email", new_value="x@y.fi"
+    )
+    assert refused.status_code == 403
+
+
+def test_restricted_conversations_are_left_out_of_the_figures(
+    shoppers: Shoppers, console: object, personas: Personas
+) -> None:
+    analyst = console(personas.alice.analyst)  # type: ignore[operator]
+
+    def total() -> int:
+        page = analyst.client.get("/console", params={"tenant": "acme"}).text
+        return sum(int(n) for n in re.findall(r'<span class="num">(\d+)</span>', page))
+
+    before = total()
+    admin = console(personas.alice.admin)  # type: ignore[operator]
+    assert admin.subjects("acme", "restrict", "email", ALICE).status_code == 200
+    assert total() == before - 2

@@ -200,10 +200,13 @@ def conversation_for_staff(
 
 
 def status_counts(session: Session, staff: StaffContext) -> dict[ConversationStatus, int]:
-    """How many of the tenant's conversations are in each status (no content; every role)."""
+    """How many of the tenant's conversations are in each status (no content; every role).
+
+    These are the figures analysts see, so restricted conversations are left out of them.
+    """
     rows = session.execute(
         select(Conversation.status, func.count())
-        .where(Conversation.tenant_id == staff.tenant.id)
+        .where(Conversation.tenant_id == staff.tenant.id, Conversation.restricted.is_(False))
         .group_by(Conversation.status)
     ).all()
     return {status: count for status, count in rows}

@@ -7,6 +7,7 @@ travels in request bodies only: never in a URL, a browser history or an access l
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from botdesk.actions.subjects import (
     erase_subject,
     export_subject,
     find_subject,
+    rectify_form,
     restrict_subject,
     scope_for_staff,
     unrestrict_subject,
@@ -34,11 +36,18 @@ KIND_NAMES = {
     SubjectKind.PHONE: "Phone",
     SubjectKind.ORDER_NUMBER: "Order number",
 }
-ACTIONS = ("find", "export", "restrict", "unrestrict", "erase")
+ACTIONS = ("find", "export", "restrict", "unrestrict", "erase", "rectify")
 DONE = {
     "restrict": "Processing restricted for {n} conversation(s).",
     "unrestrict": "Restriction lifted for {n} conversation(s).",
     "erase": "Erased {n} conversation(s); receipts are in the audit log.",
+    "rectify": "Corrected the {field} of conversation {id}.",
+}
+RECTIFY_FIELDS = {
+    "email": "email",
+    "order_number": "order number",
+    "topic": "topic",
+    "message": "message",
 }
 
 
@@ -107,7 +116,7 @@ def subjects_request(
             raise Invalid("choose email, phone or order number") from None
         if not value.strip():
             raise Invalid("enter what to search for")
-        page = _act(runtime, staff, action, kind, value, form.get("confirm"))
+        page = _act(runtime, staff, action, kind, value, form)
     except BotdeskError as exc:
         error = sentence(exc.message)
         return _render(request, tenants, staff, token, exc.status_code, error=error, **shown)
@@ -122,7 +131,7 @@ def _act(
     action: str,
     kind: SubjectKind,
     value: str,
-    confirm: object,
+    form: Any,
 ) -> Response | dict[str, Any]:
     """Carry out one request: the export as a download, or what the page shows next."""
     scope = scope_for_staff(staff)
@@ -137,8 +146,18 @@ def _act(
                 "Cache-Control": "no-store",
             },
         )
-    if action == "erase":
-        if confirm != "yes":
+    if action == "rectify":
+        name = field(form, "field")
+        try:
+            conversation_id = uuid.UUID(field(form, "conversation_id"))
+        except ValueError:
+            raise Invalid("choose a conversation to correct") from None
+        if name not in RECTIFY_FIELDS:
+            raise Invalid("choose the field to correct")
+        rectify_form(runtime, scope, conversation_id, name, field(form, "new_value"))
+        notice = DONE[action].format(field=RECTIFY_FIELDS[name], id=str(conversation_id)[:8])
+    elif action == "erase":
+        if form.get("confirm") != "yes":
             raise Invalid("tick the box to confirm the erasure; it cannot be undone")
         notice = DONE[action].format(n=len(erase_subject(runtime, scope, kind, value)))
     elif action in ("restrict", "unrestrict"):
