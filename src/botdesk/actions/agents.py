@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from botdesk import access, queue
 from botdesk.access import StaffContext, require_agent
 from botdesk.actions.audit import Actor, record
-from botdesk.actions.conversations import append_message, transition
+from botdesk.actions.conversations import append_message, status_was_changed, transition
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, Forbidden, Invalid, MailNotAvailable, NotFound
 from botdesk.events import (
@@ -24,7 +24,6 @@ from botdesk.events import (
     note_created,
     presence_changed,
     queue_changed,
-    status_changed,
 )
 from botdesk.mail import MailUnavailable, send_mail
 from botdesk.models import (
@@ -125,24 +124,11 @@ def accept(
             "this conversation is no longer in the queue; another agent may have taken it"
         )
     session.refresh(conversation)
-    record(
-        session,
-        Actor.staff(staff.user.id),
-        "conversation.status_changed",
-        tenant_id=staff.tenant.id,
-        target_kind="conversation",
-        target_id=conversation.id,
-        to=_S.WITH_AGENT.value,
-        **{"from": _S.QUEUED.value},
-    )
+    status_was_changed(session, Actor.staff(staff.user.id), conversation, _S.QUEUED)
     _audit(session, staff, "conversation.accepted", conversation)
     cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
     text = notice("joined", conversation.language, name=staff.user.display_name)
     append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
-    publish_after_commit(
-        session,
-        status_changed(staff.tenant.id, conversation.id, _S.QUEUED.value, _S.WITH_AGENT.value),
-    )
     publish_after_commit(
         session, conversation_assigned(staff.tenant.id, conversation.id, staff.user.id)
     )

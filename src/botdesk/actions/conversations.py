@@ -283,6 +283,13 @@ def transition(
         conversation.retention_class = RetentionClass.WITH_AGENT
     if target is ConversationStatus.CLOSED:
         conversation.closed_at = utcnow()
+    status_was_changed(session, actor, conversation, old)
+
+
+def status_was_changed(
+    session: Session, actor: Actor, conversation: Conversation, old: ConversationStatus
+) -> None:
+    """Audit and announce a status change already made (by transition() or a guarded UPDATE)."""
     record(
         session,
         actor,
@@ -290,11 +297,14 @@ def transition(
         tenant_id=conversation.tenant_id,
         target_kind="conversation",
         target_id=conversation.id,
-        to=target.value,
+        to=conversation.status.value,
         **{"from": old.value},
     )
     publish_after_commit(
-        session, status_changed(conversation.tenant_id, conversation.id, old.value, target.value)
+        session,
+        status_changed(
+            conversation.tenant_id, conversation.id, old.value, conversation.status.value
+        ),
     )
 
 

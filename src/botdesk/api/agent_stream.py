@@ -12,7 +12,6 @@ not signed in (or the session ended), 4403 wrong origin or role.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -25,6 +24,7 @@ from botdesk import access
 from botdesk.actions import agents
 from botdesk.actions.users import session_user
 from botdesk.api.origins import own_origins
+from botdesk.api.stream import until_either_ends
 from botdesk.errors import BotdeskError
 from botdesk.events import tenant_channel, typing
 from botdesk.models import ConversationStatus
@@ -137,16 +137,7 @@ async def console_stream(websocket: WebSocket, tenant: str | None = None) -> Non
                         )
                         await run_in_threadpool(runtime.db.broker.publish, event)
 
-            tasks = [asyncio.create_task(forward()), asyncio.create_task(listen())]
-            try:
-                done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
-            for task in done:
-                task.result()
+            await until_either_ends(forward(), listen())
     except SignedOut:
         with contextlib.suppress(Exception):
             await websocket.close(code=4401)

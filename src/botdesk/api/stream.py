@@ -22,6 +22,7 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -43,6 +44,20 @@ MAX_SEQ = 2**31 - 1  # messages.seq is a 32-bit integer on PostgreSQL
 BATCH = 200
 router = APIRouter()
 _QUEUE_EVENTS = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
+
+
+async def until_either_ends(*jobs: Coroutine[Any, Any, None]) -> None:
+    """Run a socket's jobs (send, receive) until one ends; cancel the rest, re-raise its error."""
+    tasks = [asyncio.create_task(job) for job in jobs]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    for task in done:
+        task.result()
 
 
 def _typing_frame(frame: str) -> bool | None:
@@ -199,16 +214,7 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
                         typing(tenant_id, conversation_id, "visitor", active, None),
                     )
 
-            tasks = [asyncio.create_task(forward()), asyncio.create_task(listen())]
-            try:
-                done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
-            for task in done:
-                task.result()
+            await until_either_ends(forward(), listen())
     except Gone:
         with contextlib.suppress(Exception):
             await websocket.send_json({"type": "erased"})
