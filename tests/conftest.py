@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 # Tests must not pick up a developer's BOTDESK_* configuration.
 for _name in [
@@ -277,6 +277,10 @@ def personas(runtime: Runtime) -> Personas:
             display_name="Stranger",
             password=PASSWORD,
         )
+    # Sampling is random by nature; personas sample nothing unless a test asks
+    # (`sample_everything`), so no other test depends on a coin toss.
+    with runtime.db.session() as session:
+        session.execute(update(Tenant).values(sample_rate=0.0))
     personas = Personas(_staff(runtime, acme, "alice"), _staff(runtime, bobs, "bob"), stranger)
     people = [personas.stranger] + [
         user
@@ -333,6 +337,16 @@ def mailing_server(runtime: Runtime, inbox: Inbox, tmp_path: Path) -> Iterator[L
 
 
 MINI_CONTENT = Path(__file__).resolve().parent / "content" / "mini"
+
+
+@pytest.fixture
+def sample_everything(runtime: Runtime, bot: None) -> Iterator[None]:
+    """acme (with the mini bot) keeps every question as an improvement sample."""
+    with runtime.db.session() as session:
+        session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=1.0))
+    yield  # persona tenants outlive the test: put their setting back
+    with runtime.db.session() as session:
+        session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=0.0))
 
 
 @pytest.fixture

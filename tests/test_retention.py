@@ -52,7 +52,7 @@ from tests.conftest import PASSWORD, Personas, VisitorChat, make_settings, start
 DAY = dt.timedelta(days=1)
 SECOND = dt.timedelta(seconds=1)
 EMAIL = "canary.shopper@example.com"
-ORDER = "CANARY-4711-0815"
+ORDER = "40047115"  # an order number in the shape acme's bot content declares (4 + 7 digits)
 
 
 def _chat(api: httpx.Client, slug: str, text: str = "hello") -> VisitorChat:
@@ -265,7 +265,11 @@ def _sqlite_bytes(runtime: Runtime) -> bytes:
 
 
 def test_canaries_are_gone_from_tables_files_receipts_and_logs_after_a_purge(
-    api: httpx.Client, personas: Personas, runtime: Runtime, caplog: pytest.LogCaptureFixture
+    api: httpx.Client,
+    personas: Personas,
+    runtime: Runtime,
+    caplog: pytest.LogCaptureFixture,
+    sample_everything: None,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="botdesk")
     chat = _chat(api, "acme", f"my email is {EMAIL} and my order is {ORDER}")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import inspect, select, update
 
 from botdesk.models import Conversation, QuestionSample, Tenant
@@ -16,15 +14,6 @@ from tests.cli import cli_environment, run
 from tests.conftest import VisitorChat, start_chat
 
 CANARY = "my email is canary.person@example.com, order 40012345, I'm Matti Virtanen"
-
-
-@pytest.fixture
-def sample_everything(runtime: Runtime, bot: None) -> Iterator[None]:
-    with runtime.db.session() as session:
-        session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=1.0))
-    yield  # persona tenants outlive the test: put the default back
-    with runtime.db.session() as session:
-        session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=0.1))
 
 
 def samples(runtime: Runtime) -> list[QuestionSample]:
@@ -83,7 +72,7 @@ def test_a_rate_of_zero_keeps_nothing(api: httpx.Client, runtime: Runtime, bot: 
         assert samples(runtime) == []
     finally:
         with runtime.db.session() as session:
-            session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=0.1))
+            session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=0.0))
 
 
 def test_export_and_rate_from_the_cli(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from botdesk.models import AuditEntry, Conversation, QuestionSample, SubjectKey, Tenant
+from botdesk.models import AuditEntry, Conversation, QuestionSample, SubjectKey
 from botdesk.runtime import Runtime
 from botdesk.web.console import COOKIE, csrf_token
 from tests.cli import cli_environment, run
@@ -178,15 +178,6 @@ def test_only_the_tenants_admins_may_ask(
     assert shoppers.alice_typed.id not in bob.text and shoppers.alice_form.id not in bob.text
     page = console(personas.alice.agent).client.get("/console/subjects?tenant=acme")  # type: ignore[operator]
     assert page.status_code == 403
-
-
-@pytest.fixture
-def sample_everything(runtime: Runtime) -> Iterator[None]:
-    with runtime.db.session() as session:
-        session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=1.0))
-    yield
-    with runtime.db.session() as session:
-        session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=0.1))
 
 
 def _samples(runtime: Runtime) -> int:
