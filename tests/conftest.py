@@ -134,6 +134,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 connection.execute(table.delete())
         connection.execute(Tenant.__table__.delete().where(Tenant.id.not_in(tenant_ids)))
         connection.execute(User.__table__.delete().where(User.id.not_in(user_ids)))
+    # The rows went behind the node's back (no session, no event), so its caches must be told.
+    runtime.tenants.clear()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import update
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from botdesk.models import Tenant
@@ -110,9 +110,14 @@ def test_the_stream_refuses_sites_the_tenant_has_not_allowed(
     api: httpx.Client, server: LiveServer, personas: Personas, shop_allowed: None
 ) -> None:
     chat = start_chat(api, "acme", "en")
-    with pytest.raises(InvalidStatus) as refused:
-        open_stream(server, chat, origin="https://evil.example")
-    assert refused.value.response.status_code == 403
+    # Refused like a made-up id, so the site learns nothing about the conversation.
+    for conversation_id in (chat.id, str(uuid.uuid4())):
+        probe = VisitorChat(api, conversation_id, chat.token)
+        with open_stream(server, probe, origin="https://evil.example") as ws:
+            ws.send(json.dumps({"type": "hello", "token": chat.token, "after": 0}))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
     with open_stream(server, chat, origin=SHOP) as ws:
         ws.send(json.dumps({"type": "hello", "token": chat.token, "after": 0}))
         assert frames_until(ws, "ready")[-1]["type"] == "ready"
@@ -150,12 +155,13 @@ def test_cors_follows_the_tenants_allowed_origins(
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "origin_not_allowed"
     assert "access-control-allow-origin" not in refused.headers
-    assert (
-        api.get(
-            f"/api/v1/conversations/{chat.id}/messages", headers={**chat.auth, **evil}
-        ).status_code
-        == 403
+    foreign = api.get(f"/api/v1/conversations/{chat.id}/messages", headers={**chat.auth, **evil})
+    made_up = api.get(
+        f"/api/v1/conversations/{uuid.uuid4()}/messages", headers={**chat.auth, **evil}
     )
+    assert foreign.status_code == made_up.status_code == 404
+    assert foreign.json() == made_up.json()
+    assert "access-control-allow-origin" not in foreign.headers
     # bobs allows no other site at all; curl-like callers (no Origin) are not browsers.
     assert (
         api.post("/api/v1/tenants/bobs/conversations", headers={"Origin": SHOP}).status_code == 403

@@ -12,6 +12,7 @@ import hmac
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,10 +28,17 @@ from botdesk.models import (
     Note,
     QuestionSample,
     Role,
+    SenderKind,
     SubjectKey,
     Tenant,
     User,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    # seq, sender_kind, body (sealed), created_at, reply_to_seq
+    SealedRow = Row[int, SenderKind, bytes, dt.datetime, int | None]
 
 # Same answer for "no such conversation" and "wrong token": a visitor cannot probe ids.
 _NO_CONVERSATION = "conversation not found"
@@ -342,12 +350,14 @@ def conversations_by_subject(
     ).all()
 
 
-def subject_digests(session: Session, conversation: Conversation) -> set[tuple[str, bytes]]:
+def subject_digests(
+    session: Session, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> set[tuple[str, bytes]]:
     """The (kind, digest) pairs already indexed for a conversation."""
     rows = session.execute(
         select(SubjectKey.kind, SubjectKey.digest).where(
-            SubjectKey.tenant_id == conversation.tenant_id,
-            SubjectKey.conversation_id == conversation.id,
+            SubjectKey.tenant_id == tenant_id,
+            SubjectKey.conversation_id == conversation_id,
         )
     ).all()
     return {(kind, digest) for kind, digest in rows}
@@ -374,3 +384,94 @@ def conversation_of_tenant(
     if conversation is None:
         raise NotFound(_NO_CONVERSATION)
     return conversation
+
+
+# The visitor's hot path: plain rows, no ORM objects, one query each (see actions/messages.py).
+
+
+@dataclass(frozen=True)
+class VisitorConversation:
+    """What a visitor's message needs of the conversation their token opens."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    status: ConversationStatus
+    language: str
+    last_seq: int
+    wrapped_key: bytes | None
+    bot_state: bytes | None
+    restricted: bool
+
+
+def visitor_conversation(
+    session: Session, conversation_id: uuid.UUID, token: str
+) -> VisitorConversation:
+    """`conversation_for_visitor` as a plain row: NotFound for an unknown id or a wrong token."""
+    row = session.execute(
+        select(
+            Conversation.tenant_id,
+            Conversation.visitor_token_hash,
+            Conversation.status,
+            Conversation.language,
+            Conversation.last_seq,
+            Conversation.wrapped_key,
+            Conversation.bot_state,
+            Conversation.restricted,
+        ).where(Conversation.id == conversation_id)
+    ).first()
+    if row is None or not hmac.compare_digest(row.visitor_token_hash, token_hash(token)):
+        raise NotFound(_NO_CONVERSATION)
+    return VisitorConversation(
+        conversation_id,
+        row.tenant_id,
+        row.status,
+        row.language,
+        row.last_seq,
+        row.wrapped_key,
+        row.bot_state,
+        row.restricted,
+    )
+
+
+def sealed_messages(
+    session: Session,
+    tenant_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    *,
+    after_seq: int = 0,
+    limit: int = 100,
+    reply_to_seq: int | None = None,
+) -> Sequence[SealedRow]:
+    """A conversation's stored messages as rows (seq order), still sealed."""
+    query = select(
+        Message.seq,
+        Message.sender_kind,
+        Message.body,
+        Message.created_at,
+        Message.reply_to_seq,
+    ).where(
+        Message.tenant_id == tenant_id,
+        Message.conversation_id == conversation_id,
+        Message.seq > after_seq,
+    )
+    if reply_to_seq is not None:
+        query = query.where(Message.reply_to_seq == reply_to_seq)
+    return session.execute(query.order_by(Message.seq).limit(limit)).all()
+
+
+def sealed_message_by_client_id(
+    session: Session, tenant_id: uuid.UUID, conversation_id: uuid.UUID, client_message_id: str
+) -> SealedRow | None:
+    return session.execute(
+        select(
+            Message.seq,
+            Message.sender_kind,
+            Message.body,
+            Message.created_at,
+            Message.reply_to_seq,
+        ).where(
+            Message.tenant_id == tenant_id,
+            Message.conversation_id == conversation_id,
+            Message.client_message_id == client_message_id,
+        )
+    ).first()

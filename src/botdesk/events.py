@@ -25,6 +25,8 @@ class EventType(StrEnum):
     NOTE_CREATED = "note.created"
     # Ephemeral: published straight away, never stored.
     TYPING = "typing"
+    # A tenant's settings or bot content changed: every node drops what it cached of it.
+    TENANT_CHANGED = "tenant.changed"
 
 
 # Who hears what. The conversation channel feeds the shopper's widget, the tenant channel the
@@ -39,6 +41,10 @@ _TO_CONVERSATION = frozenset(
     }
 )
 _TO_QUEUE = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
+# Every node listens on one channel for what invalidates its caches (tenant_cache.py).
+_TO_NODES = frozenset({EventType.TENANT_CHANGED, EventType.PRESENCE_CHANGED})
+# For nodes only: no console or widget needs to hear these.
+_NODES_ONLY = frozenset({EventType.TENANT_CHANGED})
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,14 @@ class Event:
 
     @property
     def channels(self) -> tuple[str, ...]:
-        """The channels this event is published on; the tenant's (console) always."""
-        channels = [tenant_channel(self.tenant_id)]
+        """The channels this event is published on; the tenant's (console) unless nodes-only."""
+        channels = [] if self.type in _NODES_ONLY else [tenant_channel(self.tenant_id)]
         if self.type in _TO_CONVERSATION and self.conversation_id is not None:
             channels.append(conversation_channel(self.conversation_id))
         if self.type in _TO_QUEUE:
             channels.append(queue_channel(self.tenant_id))
+        if self.type in _TO_NODES:
+            channels.append(NODES_CHANNEL)
         return tuple(channels)
 
     def to_json(self) -> str:
@@ -76,6 +84,9 @@ class Event:
             conversation_id=uuid.UUID(conversation_id) if conversation_id else None,
             payload=dict(data["payload"]),
         )
+
+
+NODES_CHANNEL = "botdesk:nodes"
 
 
 def conversation_channel(conversation_id: uuid.UUID) -> str:
@@ -143,3 +154,11 @@ def typing(
     return Event(
         EventType.TYPING, tenant_id, conversation_id, {"who": who, "typing": active, "name": name}
     )
+
+
+# tenant.changed for this id means every tenant (after a bulk UPDATE of the tenants table).
+ALL_TENANTS = uuid.UUID(int=0)
+
+
+def tenant_changed(tenant_id: uuid.UUID) -> Event:
+    return Event(EventType.TENANT_CHANGED, tenant_id, None, {})

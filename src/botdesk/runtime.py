@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botdesk.bot.keywords import KeywordResponder
@@ -11,10 +13,14 @@ from botdesk.bot.registry import BotRegistry
 from botdesk.bot.responder import Responder
 from botdesk.broker import create_broker
 from botdesk.db import Database
+from botdesk.events import ALL_TENANTS, Event, EventType
 from botdesk.keys import KeyRing
 from botdesk.models import Tenant
 from botdesk.pii import EntityPatterns
 from botdesk.settings import Settings
+from botdesk.tenant_cache import TenantCache, TenantEntry
+
+_DEFAULT_PATTERNS = EntityPatterns.from_config({})
 
 
 @dataclass
@@ -23,27 +29,46 @@ class Runtime:
     db: Database
     keyring: KeyRing
     bots: BotRegistry = field(default_factory=BotRegistry)
+    tenants: TenantCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tenants = TenantCache(self.db, self.keyring, self.settings.tenant_cache_seconds)
+        self.db.local_listeners.append(self.hear)
+
+    def hear(self, event: Event) -> None:
+        """Drop what an event makes stale (this node's commits, and other nodes' via the broker)."""
+        if event.type is EventType.TENANT_CHANGED and event.tenant_id == ALL_TENANTS:
+            self.tenants.clear()
+        elif event.type is EventType.TENANT_CHANGED:
+            self.tenants.invalidate(event.tenant_id)
+        elif event.type is EventType.PRESENCE_CHANGED:
+            self.tenants.presence_changed(event.tenant_id)
 
     def responder_for(self, session: Session, tenant: Tenant) -> Responder:
         """The tenant's bot, or the keyword responder for a tenant with no content yet."""
-        return self.bots.responder(session, tenant.id) or KeywordResponder()
+        return self.responder_of(self.tenants.get(tenant.id)) or KeywordResponder()
+
+    def responder_of(self, entry: TenantEntry) -> Responder | None:
+        """The bot for the content version the tenant cache knows; None without content."""
+        return self.bots.serve(self.db, entry.tenant.id, entry.content_version)
 
     def entity_patterns_for(self, session: Session, tenant: Tenant) -> EntityPatterns:
         """The tenant's order and tracking number shapes (defaults for a tenant with no bot)."""
-        responder = self.bots.responder(session, tenant.id)
-        return responder.content.entity_patterns if responder else EntityPatterns.from_config({})
+        return self.patterns_of(self.tenants.get(tenant.id))
+
+    def patterns_of(self, entry: TenantEntry) -> EntityPatterns:
+        responder = self.bots.serve(self.db, entry.tenant.id, entry.content_version)
+        return responder.content.entity_patterns if responder else _DEFAULT_PATTERNS
+
+    def agents_available(self, entry: TenantEntry) -> bool:
+        return self.tenants.agents_available(entry, dt.datetime.now(dt.UTC))
 
     def warm_up(self) -> None:
         """Build every tenant's bot now (models loaded, language detectors ready)."""
-        from sqlalchemy import select
-
-        from botdesk.models import Tenant
-
-        with self.db.session() as session:
+        with self.db.read() as session:
             tenant_ids = session.scalars(select(Tenant.id)).all()
         for tenant_id in tenant_ids:
-            with self.db.session() as session:
-                self.bots.responder(session, tenant_id)
+            self.responder_of(self.tenants.get(tenant_id))
 
     def close(self) -> None:
         self.db.broker.close()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botdesk.keys import KeyRing, bot_state_aad, form_aad, message_aad, note_aad, open_sealed, seal
-from botdesk.models import Conversation, Message, SenderKind, Tenant
+from botdesk.models import Conversation, SenderKind, Tenant
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,16 @@ class ConversationCipher:
         self._conversation_id = conversation.id
         self._key = KeyRing.conversation_key(tenant_key, conversation.id, conversation.wrapped_key)
 
+    @classmethod
+    def of(
+        cls, tenant_key: bytes, conversation_id: uuid.UUID, wrapped_key: bytes | None
+    ) -> ConversationCipher:
+        """The cipher from an already unwrapped tenant key (the node's tenant cache holds it)."""
+        cipher = cls.__new__(cls)
+        cipher._conversation_id = conversation_id
+        cipher._key = KeyRing.conversation_key(tenant_key, conversation_id, wrapped_key)
+        return cipher
+
     def seal(self, seq: int, content: MessageContent) -> bytes:
         return seal(self._key, content.to_bytes(), message_aad(self._conversation_id, seq))
 
@@ -94,7 +105,7 @@ class ConversationCipher:
     def open_note(self, blob: bytes) -> str:
         return open_sealed(self._key, blob, note_aad(self._conversation_id)).decode()
 
-    def open(self, message: Message) -> MessageContent:
+    def open(self, message: SealedMessage) -> MessageContent:
         raw = open_sealed(self._key, message.body, message_aad(self._conversation_id, message.seq))
         return MessageContent.from_bytes(raw)
 
@@ -110,7 +121,24 @@ class StoredMessage:
     reply_to_seq: int | None
 
 
-def decrypt_all(cipher: ConversationCipher, messages: Sequence[Message]) -> list[StoredMessage]:
+class SealedMessage(Protocol):
+    """A stored message row: an ORM `Message` or a Core row with the same columns."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def sender_kind(self) -> SenderKind: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def reply_to_seq(self) -> int | None: ...
+
+
+def decrypt_all(
+    cipher: ConversationCipher, messages: Sequence[SealedMessage]
+) -> list[StoredMessage]:
     return [
         StoredMessage(m.seq, m.sender_kind, cipher.open(m), m.created_at, m.reply_to_seq)
         for m in messages

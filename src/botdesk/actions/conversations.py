@@ -1,6 +1,6 @@
-"""Conversation actions: start, post a visitor message (and the bot's replies), change status,
-read a transcript. Each audits where accountability needs it and publishes after commit.
-Erasure lives in `actions/erasure.py`."""
+"""Conversation actions: start, append a message, change status, read a transcript. Each audits
+where accountability needs it and publishes after commit. A shopper's message and the bot's
+turn are `actions/messages.py` and `actions/bot_turns.py`; erasure is `actions/erasure.py`."""
 
 from __future__ import annotations
 
@@ -10,16 +10,11 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from botdesk import access, queue
+from botdesk import access
 from botdesk.actions.audit import Actor, record
-from botdesk.actions.samples import maybe_sample
-from botdesk.actions.subjects import index_values
-from botdesk.bot.responder import Turn
 from botdesk.db import publish_after_commit
-from botdesk.errors import Conflict
 from botdesk.events import message_created, status_changed
 from botdesk.keys import KeyRing
 from botdesk.models import (
@@ -33,13 +28,10 @@ from botdesk.models import (
     utcnow,
 )
 from botdesk.models.conversations import REACHES_A_HUMAN
-from botdesk.pii import detect
 from botdesk.runtime import Runtime
-from botdesk.subjects import ENTITY_KINDS
 from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
 
 log = logging.getLogger(__name__)
-HISTORY_FOR_BOT = 20
 _LANGUAGE_ALIASES = {
     "no": "nb",
     "nn": "nb",
@@ -68,13 +60,30 @@ class StartedConversation:
     visitor_token: str
 
 
+def open_conversation(
+    runtime: Runtime, slug: str, language_hint: str | None
+) -> StartedConversation:
+    """A shopper opens the chat: one short write, the tenant from the node's cache."""
+    entry = runtime.tenants.by_slug(slug)
+    with runtime.db.session() as session:
+        started = _start(session, entry.key, entry.tenant, language_hint)
+    runtime.tenants.remember_conversation(started.conversation.id, entry.tenant.id)
+    return started
+
+
 def start_conversation(
     session: Session, keyring: KeyRing, tenant: Tenant, language_hint: str | None
 ) -> StartedConversation:
     """Open a conversation with its own data key; the token is returned once, never stored."""
+    tenant_key = keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id)
+    return _start(session, tenant_key, tenant, language_hint)
+
+
+def _start(
+    session: Session, tenant_key: bytes, tenant: Tenant, language_hint: str | None
+) -> StartedConversation:
     token = secrets.token_urlsafe(32)
     conversation_id = uuid.uuid4()
-    tenant_key = keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id)
     conversation = Conversation(
         id=conversation_id,
         tenant_id=tenant.id,
@@ -83,6 +92,7 @@ def start_conversation(
         wrapped_key=KeyRing.new_conversation_key(tenant_key, conversation_id),
     )
     session.add(conversation)
+    session.flush()  # the row's defaults (status, created_at) are what the response shows
     record(
         session,
         Actor.visitor(),
@@ -131,145 +141,6 @@ def append_message(
         session, message_created(conversation.tenant_id, conversation.id, seq, sender.value)
     )
     return message
-
-
-@dataclass(frozen=True)
-class PostedMessage:
-    message: StoredMessage
-    replies: list[StoredMessage]
-    status: ConversationStatus
-    language: str
-    # The hook for the handover: the bot answered a request for a person.
-    handover_requested: bool = False
-
-
-def post_visitor_message(
-    runtime: Runtime,
-    conversation_id: uuid.UUID,
-    token: str,
-    text: str,
-    client_message_id: str | None = None,
-    *,
-    payload: str | None = None,
-    _retry: bool = True,
-) -> PostedMessage:
-    """Store the visitor's message, then the bot's replies, in two transactions.
-
-    The visitor's words are committed (and shown) before the bot runs, so a failing or slow bot
-    can never lose them. A retry with the same `client_message_id` returns what was stored.
-    """
-    db = runtime.db
-    try:
-        with db.session() as session:
-            conversation = access.conversation_for_visitor(session, conversation_id, token)
-            tenant = access.tenant_by_id(session, conversation.tenant_id)
-            cipher = ConversationCipher(runtime.keyring, tenant, conversation)
-            if client_message_id is not None:
-                earlier = access.message_by_client_id(session, conversation, client_message_id)
-                if earlier is not None:
-                    replies = access.replies_to(session, conversation, earlier.seq)
-                    return PostedMessage(
-                        decrypt_all(cipher, [earlier])[0],
-                        decrypt_all(cipher, replies),
-                        conversation.status,
-                        conversation.language,
-                    )
-            if conversation.status is ConversationStatus.CLOSED:
-                raise Conflict("this conversation is closed; start a new one")
-            if payload is None:
-                # Indexed in the message's transaction, so what the shopper typed that identifies
-                # them is findable (and erasable) from the moment it is stored. Before the
-                # message's write: loading the tenant's patterns may build its bot, and SQLite's
-                # write lock should not be held meanwhile.
-                _index_identifiers(session, runtime, tenant, conversation, text)
-            visitor_message = append_message(
-                session,
-                cipher,
-                conversation,
-                SenderKind.VISITOR,
-                MessageContent(text),
-                client_message_id=client_message_id,
-            )
-            stored = decrypt_all(cipher, [visitor_message])[0]
-    except IntegrityError:
-        # Two copies of the same retried send raced; the other one won. Return its result.
-        if client_message_id is None or not _retry:
-            raise
-        return post_visitor_message(
-            runtime, conversation_id, token, text, client_message_id, payload=payload, _retry=False
-        )
-
-    with db.session() as session:
-        conversation = access.conversation_for_visitor(session, conversation_id, token)
-        # The bot stays silent once the conversation has left it (queue, agent, closed).
-        if conversation.status is not ConversationStatus.BOT:
-            return PostedMessage(stored, [], conversation.status, conversation.language)
-        history = access.messages_after(
-            session, conversation, max(0, stored.seq - HISTORY_FOR_BOT), HISTORY_FOR_BOT
-        )
-        turn = Turn(
-            tenant_id=tenant.id,
-            tenant_slug=tenant.slug,
-            conversation_id=conversation.id,
-            language=conversation.language,
-            text=text,
-            history=[m.content for m in decrypt_all(cipher, history[:-1])],
-            payload=payload,
-            state=cipher.open_state(conversation.bot_state),
-            agents_available=queue.available(session, tenant, utcnow()),
-        )
-        answer = runtime.responder_for(session, tenant).respond(turn)
-        if payload is None:
-            maybe_sample(
-                session,
-                tenant,
-                conversation,
-                runtime.entity_patterns_for(session, tenant),
-                text,
-                answer.intent,
-                answer.confidence,
-            )
-        conversation.bot_state = cipher.seal_state(answer.state)
-        if answer.language in tenant.languages:
-            conversation.language = answer.language
-        replies = [
-            append_message(
-                session,
-                cipher,
-                conversation,
-                SenderKind.BOT,
-                reply.content,
-                reply_to_seq=stored.seq,
-            )
-            for reply in answer.replies
-        ]
-        handover = any(reply.wants_human for reply in answer.replies)
-        if handover:
-            # The bot answered a request for a person: the pre-chat form comes next.
-            from botdesk.actions.handover import open_handover
-
-            open_handover(session, tenant, conversation, Actor.visitor())
-        return PostedMessage(
-            stored,
-            decrypt_all(cipher, replies),
-            conversation.status,
-            conversation.language,
-            handover_requested=handover,
-        )
-
-
-def _index_identifiers(
-    session: Session, runtime: Runtime, tenant: Tenant, conversation: Conversation, text: str
-) -> None:
-    """Add what the shopper typed that identifies them to the blind index."""
-    entities = detect(text, runtime.entity_patterns_for(session, tenant))
-    index_values(
-        session,
-        runtime,
-        tenant,
-        conversation,
-        [(ENTITY_KINDS[e.type], e.value) for e in entities if e.type in ENTITY_KINDS],
-    )
 
 
 def transition(

@@ -195,7 +195,7 @@ def submit_form(
             session,
             runtime,
             tenant,
-            conversation,
+            conversation.id,
             [(kind, cleaned[name]) for name, kind in FORM_KINDS.items() if name in cleaned],
         )
         if form.kind is FormKind.QUEUE:
@@ -231,7 +231,7 @@ def handover_state(
     runtime: Runtime, conversation_id: uuid.UUID, token: str
 ) -> tuple[ConversationStatus, HandoverForm | None, WaitEstimate | None]:
     """The status, plus the form (while filling it) or the place in the queue (while waiting)."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         conversation = access.conversation_for_visitor(session, conversation_id, token)
         tenant = access.tenant_by_id(session, conversation.tenant_id)
         if conversation.status is _S.PRE_CHAT_FORM:

@@ -10,38 +10,50 @@ are quick-reply clicks (the label is our text, not the shopper's).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from botdesk.actions.audit import Actor, record
 from botdesk.errors import Invalid
-from botdesk.models import Conversation, QuestionSample, Tenant, utcnow
-from botdesk.pii import EntityPatterns, redact_personal
+from botdesk.models import QuestionSample, Tenant, utcnow
+from botdesk.pii import Entity, EntityPatterns, redact_personal
 
 MAX_SAMPLE_CHARS = 1000
 _random = secrets.SystemRandom()
 
 
+@dataclass(frozen=True)
+class Question:
+    """A shopper's question as the message path already knows it."""
+
+    text: str
+    language: str
+    # A data subject asked to restrict processing: never sampled.
+    restricted: bool
+    patterns: EntityPatterns
+    # What the message's one scan for identifiers found (pii.detect with `patterns`).
+    identifiers: Sequence[Entity]
+
+
 def maybe_sample(
     session: Session,
     tenant: Tenant,
-    conversation: Conversation,
-    patterns: EntityPatterns,
-    text: str,
+    question: Question,
     intent: str | None,
     confidence: float | None,
     draw: Callable[[], float] = _random.random,
 ) -> bool:
     """Keep this question as a redacted sample with the tenant's probability; True if kept."""
-    if conversation.restricted or tenant.sample_rate <= 0 or draw() >= tenant.sample_rate:
+    if question.restricted or tenant.sample_rate <= 0 or draw() >= tenant.sample_rate:
         return False
-    redacted, _entities = redact_personal(text, patterns)
+    redacted, _entities = redact_personal(question.text, question.patterns, question.identifiers)
     session.add(
         QuestionSample(
             tenant_id=tenant.id,
             collected_on=utcnow().date(),
-            language=conversation.language,
+            language=question.language,
             text=redacted[:MAX_SAMPLE_CHARS],
             intent=intent,
             confidence=confidence,

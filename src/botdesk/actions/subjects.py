@@ -58,7 +58,7 @@ def index_values(
     session: Session,
     runtime: Runtime,
     tenant: Tenant,
-    conversation: Conversation,
+    conversation_id: uuid.UUID,
     pairs: Iterable[tuple[SubjectKind, str]],
 ) -> int:
     """Add blind-index keys for (kind, value) pairs not yet indexed; returns how many were added.
@@ -68,7 +68,7 @@ def index_values(
     """
     regions = phone_regions(tenant, runtime.entity_patterns_for(session, tenant).phone_regions)
     key = index_key(runtime.keyring, tenant)
-    known = access.subject_digests(session, conversation)
+    known = access.subject_digests(session, tenant.id, conversation_id)
     added = 0
     for kind, value in pairs:
         try:
@@ -80,7 +80,7 @@ def index_values(
         known.add(item)
         session.add(
             SubjectKey(
-                tenant_id=tenant.id, conversation_id=conversation.id, kind=item[0], digest=item[1]
+                tenant_id=tenant.id, conversation_id=conversation_id, kind=item[0], digest=item[1]
             )
         )
         added += 1
@@ -243,7 +243,9 @@ def rectify_form(
             form.pop(name, None)
         conversation.form_data = cipher.seal_form(form)
         if name in FORM_KINDS and value:
-            index_values(session, runtime, scope.tenant, conversation, [(FORM_KINDS[name], value)])
+            index_values(
+                session, runtime, scope.tenant, conversation.id, [(FORM_KINDS[name], value)]
+            )
         record(
             session,
             scope.actor,

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from botdesk import __version__
 from botdesk.api import agent, agent_stream, errors, handover, health, stream, visitor, widget
 from botdesk.api.limits import BodySizeLimit
-from botdesk.api.origins import origin_policy
+from botdesk.api.origins import OriginPolicy
 from botdesk.jobs import JobRunner
 from botdesk.runtime import Runtime
 from botdesk.web import account, canned, console, settings, shop, subjects
@@ -52,7 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
-    app.middleware("http")(origin_policy)
+    app.add_middleware(OriginPolicy)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(visitor.router)

@@ -12,7 +12,8 @@ from botdesk.errors import Unauthorized
 from botdesk.runtime import Runtime
 
 
-def _runtime(request: Request) -> Runtime:
+# Plain dependencies are async: FastAPI runs a sync one in the thread pool, a hop per request.
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -22,7 +23,7 @@ def _session(runtime: Annotated[Runtime, Depends(_runtime)]) -> Iterator[Session
         yield session
 
 
-def _visitor_token(
+async def _visitor_token(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
     scheme, _, token = (authorization or "").partition(" ")

@@ -7,8 +7,8 @@ then `{"type": "ready", "last_seq": N}`, then live `message`, `status` and `eras
 while a person is involved: `{"type": "queue", "position", "agents_online", "wait_seconds"}`
 whenever the shopper's place or estimate changes, and `{"type": "typing", "typing", "name"}`
 when the agent types. The client may send `{"type": "typing", "typing": true|false}`.
-Close codes: 4400 bad hello, 4403 origin not allowed, 4404 no such conversation (or wrong
-token, or erased).
+Close codes: 4400 bad hello, 4404 no such conversation (or wrong token, or erased, or a site
+the tenant has not allowed: the same answer, so an id cannot be probed).
 
 The subscription starts *before* the backlog is read, and every send is driven by a re-read of
 the database after the last seq sent, so a message committed while the backlog is being read is
@@ -31,11 +31,12 @@ from starlette.concurrency import run_in_threadpool
 from botdesk import access
 from botdesk.actions.handover import handover_state
 from botdesk.api.handover import QueueOut
-from botdesk.api.origins import own_origins, tenant_origins
+from botdesk.api.origins import NotCached, own_origins, tenant_origins
 from botdesk.api.schemas import MessageOut
 from botdesk.errors import NotFound
 from botdesk.events import EventType, conversation_channel, queue_channel, typing
 from botdesk.keys import KeyDestroyed
+from botdesk.models import ConversationStatus
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, decrypt_all
 
@@ -44,6 +45,7 @@ MAX_SEQ = 2**31 - 1  # messages.seq is a 32-bit integer on PostgreSQL
 BATCH = 200
 router = APIRouter()
 _QUEUE_EVENTS = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
+_WAITING = frozenset({ConversationStatus.QUEUED})
 
 
 async def until_either_ends(*jobs: Coroutine[Any, Any, None]) -> None:
@@ -81,21 +83,26 @@ def _messages_after(
     runtime: Runtime, conversation_id: uuid.UUID, token: str, after: int
 ) -> list[dict[str, Any]]:
     try:
-        with runtime.db.session() as session:
-            conversation = access.conversation_for_visitor(session, conversation_id, token)
-            tenant = access.tenant_by_id(session, conversation.tenant_id)
-            rows = access.messages_after(session, conversation, after, BATCH)
-            cipher = ConversationCipher(runtime.keyring, tenant, conversation)
-            return [MessageOut.of(m).model_dump(mode="json") for m in decrypt_all(cipher, rows)]
+        with runtime.db.read() as session:
+            conversation = access.visitor_conversation(session, conversation_id, token)
+            rows = access.sealed_messages(
+                session, conversation.tenant_id, conversation.id, after_seq=after, limit=BATCH
+            )
+        entry = runtime.tenants.get(conversation.tenant_id)
+        cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)
+        return [MessageOut.of(m).model_dump(mode="json") for m in decrypt_all(cipher, rows)]
     except (NotFound, KeyDestroyed):
         raise Gone from None
 
 
-def _check_token(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> uuid.UUID:
-    """The conversation's tenant id, if the token opens it."""
+def _check_token(
+    runtime: Runtime, conversation_id: uuid.UUID, token: str
+) -> tuple[uuid.UUID, ConversationStatus]:
+    """The conversation's tenant id and status, if the token opens it."""
     try:
-        with runtime.db.session() as session:
-            return access.conversation_for_visitor(session, conversation_id, token).tenant_id
+        with runtime.db.read() as session:
+            conversation = access.visitor_conversation(session, conversation_id, token)
+            return conversation.tenant_id, conversation.status
     except NotFound:
         raise Gone from None
 
@@ -133,9 +140,11 @@ async def _origin_allowed(
         or (origin in own_origins(runtime, "https", websocket.headers.get("host")))
     ):
         return True
-    found = await run_in_threadpool(
-        tenant_origins, runtime, f"/api/v1/conversations/{conversation_id}/stream"
-    )
+    path = f"/api/v1/conversations/{conversation_id}/stream"
+    try:
+        found = tenant_origins(runtime, path, cached_only=True)
+    except NotCached:
+        found = await run_in_threadpool(tenant_origins, runtime, path)
     # An unknown conversation is refused later, by the hello, like a wrong token.
     return found is None or origin in found[1]
 
@@ -143,9 +152,9 @@ async def _origin_allowed(
 @router.websocket("/api/v1/conversations/{conversation_id}/stream")
 async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    if not await _origin_allowed(websocket, runtime, conversation_id):
-        await websocket.close(code=4403)  # before accept: the handshake gets HTTP 403
-        return
+    # A site the tenant has not allowed is answered after the hello like a wrong token (4404),
+    # so it cannot tell a real conversation id from a made-up one.
+    allowed = await _origin_allowed(websocket, runtime, conversation_id)
     await websocket.accept()
     try:
         hello = await asyncio.wait_for(websocket.receive_json(), HELLO_TIMEOUT)
@@ -158,13 +167,19 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
     except WebSocketDisconnect:
         return
     try:
-        tenant_id = await run_in_threadpool(_check_token, runtime, conversation_id, token)
+        if not allowed:
+            raise Gone
+        tenant_id, status = await run_in_threadpool(_check_token, runtime, conversation_id, token)
     except Gone:  # a wrong token looks exactly like no conversation at all
         await websocket.close(code=4404)
         return
-    channels = [conversation_channel(conversation_id), queue_channel(tenant_id)]
+    # The queue's channel only while this shopper waits in it: a queue or presence change then
+    # reaches the sockets of the shoppers waiting, not every open chat of the tenant.
+    in_queue = queue_channel(tenant_id)
     try:
-        async with runtime.db.broker.subscribe(channels) as events:
+        async with runtime.db.broker.subscribe([conversation_channel(conversation_id)]) as events:
+            if status in _WAITING:
+                await events.listen(in_queue)
             last = await _send_after(websocket, runtime, conversation_id, token, after)
             await websocket.send_json({"type": "ready", "last_seq": last})
             sent_queue: dict[str, Any] | None = None
@@ -176,7 +191,8 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
                     await websocket.send_json(frame)
                 sent_queue = frame
 
-            await send_queue()
+            if status in _WAITING:
+                await send_queue()
 
             async def forward() -> None:
                 nonlocal last
@@ -184,6 +200,10 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
                     if event.type is EventType.MESSAGE_CREATED and event.payload["seq"] > last:
                         last = await _send_after(websocket, runtime, conversation_id, token, last)
                     elif event.type is EventType.CONVERSATION_STATUS_CHANGED:
+                        if ConversationStatus(event.payload["to"]) in _WAITING:
+                            await events.listen(in_queue)
+                        else:
+                            events.ignore(in_queue)
                         await websocket.send_json({"type": "status", "status": event.payload["to"]})
                         await send_queue()
                     elif event.type in _QUEUE_EVENTS:

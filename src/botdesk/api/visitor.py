@@ -1,4 +1,8 @@
-"""Visitor API v1: what the chat widget calls. Authenticated by a per-conversation token."""
+"""Visitor API v1: what the chat widget calls. Authenticated by a per-conversation token.
+
+The hot routes are async and make one hop to the thread pool for all their database work, in
+short transactions that never wait for anything else (docs/development.md, "Transactions").
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from botdesk import access
 from botdesk.actions.audit import Actor
-from botdesk.actions.conversations import post_visitor_message, start_conversation
+from botdesk.actions.conversations import open_conversation
 from botdesk.actions.erasure import erase_conversation
+from botdesk.actions.messages import post_visitor_message
 from botdesk.actions.transcripts import email_transcript
-from botdesk.api.deps import RuntimeDep, SessionDep, VisitorToken
+from botdesk.api.deps import RuntimeDep, VisitorToken
 from botdesk.api.schemas import (
     ConversationOut,
     EmailIn,
@@ -39,14 +45,14 @@ router = APIRouter(prefix="/api/v1", tags=["visitor"], responses=_ERRORS)
     response_model=StartConversationOut,
     summary="Start a conversation",
 )
-def start(
-    slug: str, runtime: RuntimeDep, session: SessionDep, body: StartConversationIn | None = None
+async def start(
+    slug: str, runtime: RuntimeDep, body: StartConversationIn | None = None
 ) -> StartConversationOut:
-    tenant = access.tenant_by_slug(session, slug)
-    started = start_conversation(session, runtime.keyring, tenant, body.language if body else None)
-    session.flush()
+    started = await run_in_threadpool(
+        open_conversation, runtime, slug, body.language if body else None
+    )
     return StartConversationOut(
-        conversation=ConversationOut.of(started.conversation, tenant),
+        conversation=ConversationOut.of(started.conversation, started.tenant),
         visitor_token=started.visitor_token,
     )
 
@@ -57,10 +63,11 @@ def start(
     summary="Get a conversation's state",
 )
 def get_conversation(
-    conversation_id: uuid.UUID, token: VisitorToken, session: SessionDep
+    conversation_id: uuid.UUID, token: VisitorToken, runtime: RuntimeDep
 ) -> ConversationOut:
-    conversation = access.conversation_for_visitor(session, conversation_id, token)
-    return ConversationOut.of(conversation, access.tenant_by_id(session, conversation.tenant_id))
+    with runtime.db.read() as session:
+        conversation = access.conversation_for_visitor(session, conversation_id, token)
+        return ConversationOut.of(conversation, runtime.tenants.get(conversation.tenant_id).tenant)
 
 
 @router.post(
@@ -69,7 +76,7 @@ def get_conversation(
     response_model=PostMessageOut,
     summary="Send a visitor message and get the bot's replies",
 )
-def send_message(
+async def send_message(
     conversation_id: uuid.UUID, body: MessageIn, token: VisitorToken, runtime: RuntimeDep
 ) -> PostMessageOut:
     text = body.text.strip()
@@ -78,8 +85,14 @@ def send_message(
     limit = runtime.settings.max_message_chars
     if len(text) > limit:
         raise TooLarge(f"a message can have at most {limit} characters")
-    posted = post_visitor_message(
-        runtime, conversation_id, token, text, body.client_message_id, payload=body.payload
+    posted = await run_in_threadpool(
+        post_visitor_message,
+        runtime,
+        conversation_id,
+        token,
+        text,
+        body.client_message_id,
+        payload=body.payload,
     )
     return PostMessageOut(
         message=MessageOut.of(posted.message),
@@ -99,16 +112,18 @@ def list_messages(
     conversation_id: uuid.UUID,
     token: VisitorToken,
     runtime: RuntimeDep,
-    session: SessionDep,
     after: Annotated[
         int, Query(ge=0, le=2**31 - 1, description="Return messages with seq > after.")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MessagesOut:
-    conversation = access.conversation_for_visitor(session, conversation_id, token)
-    tenant = access.tenant_by_id(session, conversation.tenant_id)
-    rows = access.messages_after(session, conversation, after, limit + 1)
-    cipher = ConversationCipher(runtime.keyring, tenant, conversation)
+    with runtime.db.read() as session:
+        conversation = access.visitor_conversation(session, conversation_id, token)
+        rows = access.sealed_messages(
+            session, conversation.tenant_id, conversation.id, after_seq=after, limit=limit + 1
+        )
+    entry = runtime.tenants.get(conversation.tenant_id)
+    cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)
     return MessagesOut(
         messages=[MessageOut.of(m) for m in decrypt_all(cipher, rows[:limit])],
         status=conversation.status,

@@ -78,7 +78,7 @@ class ContentResponder:
 
     def respond(self, turn: Turn) -> BotTurn:
         state = DialogueState.from_mapping(turn.state)
-        heard = self.understanding.understand(turn.text, turn.language)
+        heard = self.understanding.understand(turn.text, turn.language, turn.entities)
         intent, confidence = self._intent(heard, turn.payload)
         language = heard.language
         threshold = self.content.bot.answer_threshold

@@ -1,9 +1,9 @@
 """Per-process cache of tenants' bots, keyed by content version.
 
 Training takes seconds, so a node loads the stored model for the newest content version (or
-trains and stores one if it is missing) once, then reuses it for every message. A new content
-version, loaded on any node, is picked up on the next message because the version is checked
-against the database each time (one indexed query).
+trains and stores one if it is missing) once, then reuses it for every message. Which version
+is newest comes from the node's tenant cache (`tenant_cache.py`), which hears of new content
+from the commit that stored it; `responder()` asks the database itself, for the CLI.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,10 @@ from botdesk.bot.dialogue import ContentResponder
 from botdesk.bot.understanding import Understanding, train_model
 from botdesk.content import store
 from botdesk.content.loader import TenantContent
+from botdesk.nlu import IntentModel
+
+if TYPE_CHECKING:
+    from botdesk.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +58,56 @@ class BotRegistry:
                 self._bots[tenant_id] = entry
         return entry.responder
 
+    def serve(
+        self, db: Database, tenant_id: uuid.UUID, version: tuple[int, str] | None
+    ) -> ContentResponder | None:
+        """The bot for a version the caller already knows, built outside any transaction.
+
+        A missing model is trained with no transaction open and stored in a short one of its
+        own, so a node that meets new content never holds the write lock while it trains.
+        """
+        if version is None:
+            return None
+        entry = self._bots.get(tenant_id)
+        if entry is not None and entry.version == version:
+            return entry.responder
+        with self._lock:
+            entry = self._bots.get(tenant_id)
+            if entry is None or entry.version != version:
+                with db.read() as session:
+                    stored, model = self._stored(session, tenant_id)
+                if stored is None:
+                    return None
+                if model is None:
+                    model = train_model(stored.content)
+                    # Stored from a thread of its own: the caller may be inside a write
+                    # transaction (SQLite has one writer), and serving need not wait for it.
+                    threading.Thread(
+                        target=_save_model,
+                        args=(db, tenant_id, stored.version, model),
+                        name="botdesk-save-model",
+                    ).start()
+                entry = _Entry(version, self._responder(stored.content, model))
+                self._bots[tenant_id] = entry
+        return entry.responder
+
     def _build(self, session: Session, tenant_id: uuid.UUID, version: int) -> ContentResponder:
-        stored = store.latest_content(session, tenant_id)
+        stored, model = self._stored(session, tenant_id)
         assert stored is not None and stored.version == version
+        if model is None:
+            model = train_model(stored.content)
+            store.save_model(session, tenant_id, stored.version, model)
+        return self._responder(stored.content, model)
+
+    @staticmethod
+    def _stored(
+        session: Session, tenant_id: uuid.UUID
+    ) -> tuple[store.StoredContent | None, IntentModel | None]:
+        stored = store.latest_content(session, tenant_id)
+        if stored is None:
+            return None, None
         try:
-            model = store.load_model(session, tenant_id, stored.version)
+            return stored, store.load_model(session, tenant_id, stored.version)
         except (ValueError, OSError) as exc:
             # A model saved by an older release (or damaged): retrain rather than go silent.
             log.warning(
@@ -65,15 +115,20 @@ class BotRegistry:
                 tenant_id,
                 type(exc).__name__,
             )
-            model = None
-        if model is None:
-            model = train_model(stored.content)
-            store.save_model(session, tenant_id, stored.version, model)
+            return stored, None
+
+    def _responder(self, content: TenantContent, model: IntentModel) -> ContentResponder:
         return ContentResponder(
-            stored.content,
-            Understanding.of_content(stored.content, model),
-            build_actions(self._order_lookup),
+            content, Understanding.of_content(content, model), build_actions(self._order_lookup)
         )
+
+
+def _save_model(db: Database, tenant_id: uuid.UUID, version: int, model: IntentModel) -> None:
+    try:
+        with db.session() as session:
+            store.save_model(session, tenant_id, version, model)
+    except Exception:  # the next node or start trains again; serving goes on meanwhile
+        log.exception("could not store the trained model for tenant %s", tenant_id)
 
 
 def responder_from_content(

@@ -1,9 +1,9 @@
 """The seam the bot plugs into: a visitor turn in; replies, dialogue state and language out.
 
-`post_visitor_message` calls the tenant's responder after the visitor's message is committed, and
-only while the conversation is with the bot. Replies are stored and published like any message;
-the dialogue state is stored encrypted under the conversation's key (it holds slot values such
-as order numbers).
+`actions/bot_turns.py` calls the tenant's responder after the visitor's message is committed,
+with no transaction open, and only while the conversation is with the bot. Replies are stored
+and published like any message; the dialogue state is stored encrypted under the conversation's
+key (it holds slot values such as order numbers).
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from botdesk.pii import Entity
 from botdesk.transcripts import MessageContent
 
 INTENT_PAYLOAD = "intent:"
+# The bot sees this many messages: the new one and those just before it.
+HISTORY_FOR_BOT = 20
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class Turn:
     # Whether a person can be offered now (agents online, within opening hours). The fallback
     # ladder only offers one then; asking for a person always works (offline form otherwise).
     agents_available: bool = True
+    # What the message's one scan for identifiers found (pii.detect with the tenant's patterns);
+    # None: the bot looks itself.
+    entities: Sequence[Entity] | None = None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ def train_model(content: TenantContent) -> IntentModel:
 
 
 class Understander(Protocol):
-    def understand(self, text: str, current_language: str | None) -> Understood: ...
+    def understand(
+        self, text: str, current_language: str | None, entities: Sequence[Entity] | None = None
+    ) -> Understood: ...
 
 
 class Understanding:
@@ -77,8 +79,11 @@ class Understanding:
                 by_language.setdefault(lang, []).extend(texts)
         return cls(tuple(content.bot.languages), content.entity_patterns, model, by_language)
 
-    def understand(self, text: str, current_language: str | None) -> Understood:
-        entities = detect(text, self.patterns)
+    def understand(
+        self, text: str, current_language: str | None, entities: Sequence[Entity] | None = None
+    ) -> Understood:
+        """`entities`: what detect(text, self.patterns) found, when the caller already looked."""
+        entities = detect(text, self.patterns) if entities is None else list(entities)
         prediction = self.model.predict_one(mask(text, entities))
         return Understood(
             language=self.languages.identify(text, current_language),

@@ -1,0 +1,132 @@
+"""The bot's turn: it thinks with no transaction open, then its replies go in one short write.
+
+Step two of a shopper's message (see actions/messages.py). The replies are stored only if the
+conversation is still with the bot when the bot has finished: an agent who accepted it, or a
+shopper who left for the form, meanwhile, must not see the bot answer after them. The check and
+the numbering are one conditional UPDATE … RETURNING, so nothing can slip in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+
+from botdesk import access
+from botdesk.actions.audit import Actor
+from botdesk.actions.handover import open_handover
+from botdesk.actions.samples import Question, maybe_sample
+from botdesk.bot.keywords import KeywordResponder
+from botdesk.bot.responder import Turn
+from botdesk.db import publish_after_commit
+from botdesk.events import message_created
+from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
+from botdesk.models.conversations import MESSAGES
+from botdesk.pii import Entity, EntityPatterns
+from botdesk.runtime import Runtime
+from botdesk.tenant_cache import TenantEntry
+from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage
+
+
+@dataclass(frozen=True)
+class BotTurnInput:
+    """What the message path hands the bot's turn (read before, or stored in step one)."""
+
+    entry: TenantEntry
+    conversation: access.VisitorConversation
+    cipher: ConversationCipher
+    message: StoredMessage
+    history: list[MessageContent]
+    payload: str | None
+    patterns: EntityPatterns
+    entities: Sequence[Entity]
+
+
+def take_bot_turn(
+    runtime: Runtime, given: BotTurnInput
+) -> tuple[list[StoredMessage], ConversationStatus, str, bool]:
+    """The bot answers `given.message`: (replies stored, status, language, handover asked)."""
+    entry, conversation, cipher = given.entry, given.conversation, given.cipher
+    tenant = entry.tenant
+    text = given.message.content.text
+    turn = Turn(
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        conversation_id=conversation.id,
+        language=conversation.language,
+        text=text,
+        history=given.history,
+        payload=given.payload,
+        state=cipher.open_state(conversation.bot_state),
+        agents_available=runtime.agents_available(entry),
+        entities=given.entities,
+    )
+    answer = (runtime.responder_of(entry) or KeywordResponder()).respond(turn)
+    language = answer.language if answer.language in tenant.languages else conversation.language
+    state = cipher.seal_state(answer.state)
+    count = len(answer.replies)
+    now = utcnow()
+    with runtime.db.session() as session:
+        last = session.scalar(
+            update(Conversation)
+            .where(
+                Conversation.id == conversation.id,
+                Conversation.tenant_id == tenant.id,
+                Conversation.status == ConversationStatus.BOT,
+            )
+            .values(
+                last_seq=Conversation.last_seq + count,
+                last_activity_at=now,
+                bot_state=state,
+                language=language,
+            )
+            .returning(Conversation.last_seq)
+            .execution_options(synchronize_session=False)
+        )
+        if last is None:  # the conversation left the bot while it thought: stay silent
+            status, language = session.execute(
+                select(Conversation.status, Conversation.language).where(
+                    Conversation.id == conversation.id
+                )
+            ).one()
+            return [], status, language, False
+        replies = [
+            StoredMessage(seq, SenderKind.BOT, reply.content, now, given.message.seq)
+            for seq, reply in enumerate(answer.replies, start=last - count + 1)
+        ]
+        if replies:
+            session.execute(
+                insert(MESSAGES),
+                [
+                    {
+                        "tenant_id": tenant.id,
+                        "conversation_id": conversation.id,
+                        "seq": reply.seq,
+                        "sender_kind": SenderKind.BOT,
+                        "reply_to_seq": reply.reply_to_seq,
+                        "body": cipher.seal(reply.seq, reply.content),
+                        "created_at": now,
+                    }
+                    for reply in replies
+                ],
+            )
+        for reply in replies:
+            publish_after_commit(
+                session,
+                message_created(tenant.id, conversation.id, reply.seq, SenderKind.BOT.value),
+            )
+        if given.payload is None:
+            question = Question(
+                text, language, conversation.restricted, given.patterns, given.entities
+            )
+            maybe_sample(session, tenant, question, answer.intent, answer.confidence)
+        status = ConversationStatus.BOT
+        handover = any(reply.wants_human for reply in answer.replies)
+        if handover:
+            # The bot answered a request for a person: the pre-chat form comes next.
+            row = session.get(Conversation, conversation.id)
+            assert row is not None
+            open_handover(session, tenant, row, Actor.visitor())
+            status = row.status
+    return replies, status, language, handover

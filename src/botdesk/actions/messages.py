@@ -1,0 +1,207 @@
+"""A shopper's message: stored in one short transaction, then the bot's turn in another.
+
+Design (issue #10): nothing holds a lock while the bot thinks.
+1. Read (no lock): the conversation the token opens and, while the bot has it, the messages
+   the bot will see. The tenant's settings, key and bot come from the node's tenant cache.
+2. `store_visitor_message`, one short write: the next seq, the sealed message, the blind index
+   for identifiers the shopper typed. The shopper's words are durable (and shown) before the
+   bot runs, so a failing or slow bot can never lose them.
+3. The bot thinks with no transaction open; `bot_turns.take_bot_turn` stores its replies in
+   another short write, but only if the conversation is still with the bot then.
+The text is scanned for identifiers once, and that scan serves the index, the bot's slot filling
+and the improvement sample. A retry with the same `client_message_id` returns what was stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from botdesk import access
+from botdesk.actions.bot_turns import BotTurnInput, take_bot_turn
+from botdesk.actions.subjects import index_values
+from botdesk.bot.responder import HISTORY_FOR_BOT
+from botdesk.db import publish_after_commit
+from botdesk.errors import Conflict, NotFound
+from botdesk.events import message_created
+from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
+from botdesk.models.conversations import MESSAGES
+from botdesk.pii import Entity, detect
+from botdesk.runtime import Runtime
+from botdesk.subjects import ENTITY_KINDS
+from botdesk.tenant_cache import TenantEntry
+from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    message: StoredMessage
+    replies: list[StoredMessage]
+    status: ConversationStatus
+    language: str
+    # The hook for the handover: the bot answered a request for a person.
+    handover_requested: bool = False
+
+
+class _Closed(Exception):
+    """The conversation was closed; the write is rolled back."""
+
+
+def post_visitor_message(
+    runtime: Runtime,
+    conversation_id: uuid.UUID,
+    token: str,
+    text: str,
+    client_message_id: str | None = None,
+    *,
+    payload: str | None = None,
+) -> PostedMessage:
+    """Store the visitor's message, then the bot's replies (see the module doc)."""
+    with runtime.db.read() as session:
+        conversation = access.visitor_conversation(session, conversation_id, token)
+        history = (
+            access.sealed_messages(
+                session,
+                conversation.tenant_id,
+                conversation.id,
+                after_seq=max(0, conversation.last_seq - HISTORY_FOR_BOT + 1),
+                limit=HISTORY_FOR_BOT - 1,
+            )
+            if conversation.status is ConversationStatus.BOT
+            else ()
+        )
+    runtime.tenants.remember_conversation(conversation.id, conversation.tenant_id)
+    entry = runtime.tenants.get(conversation.tenant_id)
+    cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)
+    patterns = runtime.patterns_of(entry)
+    # Button clicks carry our own label, not the shopper's words: nothing to find in them.
+    entities = detect(text, patterns) if payload is None else []
+    stored = store_visitor_message(
+        runtime, entry, conversation, cipher, text, client_message_id, entities
+    )
+    if isinstance(stored, PostedMessage):
+        return stored
+    message, status = stored
+    if status is not ConversationStatus.BOT:
+        # The bot stays silent once the conversation has left it (queue, agent, closed).
+        return PostedMessage(message, [], status, conversation.language)
+    turn = BotTurnInput(
+        entry=entry,
+        conversation=conversation,
+        cipher=cipher,
+        message=message,
+        history=[m.content for m in decrypt_all(cipher, history)],
+        payload=payload,
+        patterns=patterns,
+        entities=entities,
+    )
+    replies, status, language, handover = take_bot_turn(runtime, turn)
+    return PostedMessage(message, replies, status, language, handover_requested=handover)
+
+
+def store_visitor_message(
+    runtime: Runtime,
+    entry: TenantEntry,
+    conversation: access.VisitorConversation,
+    cipher: ConversationCipher,
+    text: str,
+    client_message_id: str | None,
+    entities: list[Entity],
+) -> tuple[StoredMessage, ConversationStatus] | PostedMessage:
+    """Step one: the visitor's message in one short transaction; (message, status now).
+
+    A retried send (same `client_message_id`) returns what the first one stored instead.
+    """
+    now = utcnow()
+    try:
+        with runtime.db.session() as session:
+            # One UPDATE … RETURNING hands out the number and locks the conversation row until
+            # commit, so concurrent senders (visitor, bot, agent) never get the same seq.
+            row = session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conversation.id,
+                    Conversation.tenant_id == conversation.tenant_id,
+                )
+                .values(last_seq=Conversation.last_seq + 1, last_activity_at=now)
+                .returning(Conversation.last_seq, Conversation.status)
+                .execution_options(synchronize_session=False)
+            ).first()
+            if row is None:  # erased since it was read
+                raise NotFound("conversation not found")
+            seq, status = row
+            if status is ConversationStatus.CLOSED:
+                raise _Closed
+            session.execute(
+                insert(MESSAGES),
+                [
+                    {
+                        "tenant_id": conversation.tenant_id,
+                        "conversation_id": conversation.id,
+                        "seq": seq,
+                        "sender_kind": SenderKind.VISITOR,
+                        "client_message_id": client_message_id,
+                        "body": cipher.seal(seq, MessageContent(text)),
+                        "created_at": now,
+                    }
+                ],
+            )
+            indexable = [
+                (ENTITY_KINDS[e.type], e.value) for e in entities if e.type in ENTITY_KINDS
+            ]
+            if indexable:
+                # In the message's own transaction: what identifies the shopper is findable
+                # (and erasable) from the moment it is stored.
+                index_values(session, runtime, entry.tenant, conversation.id, indexable)
+            publish_after_commit(
+                session,
+                message_created(
+                    conversation.tenant_id, conversation.id, seq, SenderKind.VISITOR.value
+                ),
+            )
+    except (IntegrityError, _Closed) as exc:
+        # Two copies of the same retried send raced, or a retry came after the close: the
+        # first one's result is the answer.
+        earlier = _earlier_send(runtime, conversation, cipher, client_message_id)
+        if earlier is not None:
+            return earlier
+        if isinstance(exc, _Closed):
+            raise Conflict("this conversation is closed; start a new one") from None
+        raise
+    stored = StoredMessage(seq, SenderKind.VISITOR, MessageContent(text), now, None)
+    return stored, status
+
+
+def _earlier_send(
+    runtime: Runtime,
+    conversation: access.VisitorConversation,
+    cipher: ConversationCipher,
+    client_message_id: str | None,
+) -> PostedMessage | None:
+    if client_message_id is None:
+        return None
+    with runtime.db.read() as session:
+        earlier = access.sealed_message_by_client_id(
+            session, conversation.tenant_id, conversation.id, client_message_id
+        )
+        if earlier is None:
+            return None
+        replies = access.sealed_messages(
+            session,
+            conversation.tenant_id,
+            conversation.id,
+            after_seq=earlier.seq,
+            limit=100,
+            reply_to_seq=earlier.seq,
+        )
+        status, language = session.execute(
+            select(Conversation.status, Conversation.language).where(
+                Conversation.id == conversation.id
+            )
+        ).one()
+    return PostedMessage(
+        decrypt_all(cipher, [earlier])[0], decrypt_all(cipher, replies), status, language
+    )
