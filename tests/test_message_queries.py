@@ -1,0 +1,120 @@
+"""What one shopper message costs the database: the hot path's statements, counted.
+
+The numbers are the contract of the serving core (docs/development.md, "Transactions"): a
+message to the bot is read in one reading transaction (the conversation, the bot's recent
+history) and written in two short ones (the visitor's message; the bot's replies). Tenant
+settings, its key, its bot's version and whether a person is online come from the node's cache.
+A test that starts failing here means a change added a round trip to every message.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event, update
+
+from botdesk.models import Conversation, ConversationStatus
+from botdesk.runtime import Runtime
+from tests.conftest import Personas, start_chat
+
+_STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+@contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    """Every SELECT/INSERT/UPDATE/DELETE sent to the database (both engines) meanwhile."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if _STATEMENT.match(statement):
+            seen.append(statement.split(None, 1)[0].upper() + " " + _table(statement))
+
+    engines = {runtime.db.engine, runtime.db.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def _table(statement: str) -> str:
+    found = re.search(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
+    return found.group(1) if found else "?"
+
+
+def test_a_message_to_the_bot_is_one_read_and_two_short_writes(
+    api: httpx.Client, runtime: Runtime, personas: Personas, bot: None
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    assert chat.send("hello").status_code == 201  # warms the node's caches
+    with statements(runtime) as seen:
+        answered = chat.send("how much does delivery cost?")
+    assert answered.status_code == 201 and answered.json()["replies"]
+    assert seen == [
+        "SELECT conversations",  # the token opens it: status, language, key, bot state
+        "SELECT messages",  # what the bot sees of the conversation so far
+        "UPDATE conversations",  # step one: the next seq
+        "INSERT messages",  # the visitor's message
+        "UPDATE conversations",  # step two: still with the bot? seqs, state, language
+        "INSERT messages",  # the bot's replies, in one statement
+    ]
+
+
+def test_a_message_while_an_agent_has_the_chat_skips_the_bot(
+    api: httpx.Client, runtime: Runtime, personas: Personas, bot: None
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    assert chat.send("hello").status_code == 201
+    with runtime.db.session() as session:
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == uuid.UUID(chat.id))
+            .values(status=ConversationStatus.WITH_AGENT)
+        )
+    with statements(runtime) as seen:
+        sent = chat.send("are you there?")
+    assert sent.status_code == 201 and sent.json()["replies"] == []
+    assert seen == ["SELECT conversations", "UPDATE conversations", "INSERT messages"]
+
+
+def test_opening_the_chat_is_one_short_write(
+    api: httpx.Client, runtime: Runtime, personas: Personas
+) -> None:
+    start_chat(api, "acme", "en")  # the tenant is in the node's cache from now on
+    with statements(runtime) as seen:
+        start_chat(api, "acme", "en")
+    assert seen == ["INSERT conversations", "INSERT audit_log"]
+
+
+def test_a_tenant_change_reaches_the_cache_at_once(
+    api: httpx.Client, runtime: Runtime, personas: Personas
+) -> None:
+    """The cache is invalidated by the commit that changes the tenant, not by its expiry."""
+    from botdesk.actions.audit import Actor
+    from botdesk.actions.tenants import configure_tenant
+
+    def opened_in(hint: str) -> str:
+        started = api.post("/api/v1/tenants/acme/conversations", json={"language": hint})
+        return str(started.json()["conversation"]["language"])
+
+    default = opened_in("sv")
+    assert default != "sv"  # acme does not speak Swedish yet
+    assert runtime.tenants.cached(personas.alice.tenant.id) is not None
+    with runtime.db.session() as session:
+        tenant = session.merge(personas.alice.tenant)
+        before = list(tenant.languages)
+        configure_tenant(session, Actor.operator(), tenant, languages=[*before, "sv"])
+    try:
+        assert runtime.tenants.cached(personas.alice.tenant.id) is None
+        assert opened_in("sv") == "sv"
+    finally:
+        with runtime.db.session() as session:
+            tenant = session.merge(personas.alice.tenant)
+            configure_tenant(session, Actor.operator(), tenant, languages=before)
