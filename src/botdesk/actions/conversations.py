@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.samples import maybe_sample
 from botdesk.actions.subjects import index_values
 from botdesk.bot.responder import Turn
@@ -86,7 +86,7 @@ def start_conversation(
     record(
         session,
         Actor.visitor(),
-        "conversation.started",
+        AuditAction.CONVERSATION_STARTED,
         tenant_id=tenant.id,
         target_kind="conversation",
         target_id=conversation_id,
@@ -293,7 +293,7 @@ def status_was_changed(
     record(
         session,
         actor,
-        "conversation.status_changed",
+        AuditAction.CONVERSATION_STATUS_CHANGED,
         tenant_id=conversation.tenant_id,
         target_kind="conversation",
         target_id=conversation.id,
@@ -318,7 +318,7 @@ def read_transcript(
     record(
         session,
         Actor.staff(staff.user.id),
-        "transcript.read",
+        AuditAction.TRANSCRIPT_READ,
         tenant_id=staff.tenant.id,
         target_kind="conversation",
         target_id=conversation.id,

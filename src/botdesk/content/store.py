@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.content.loader import TenantContent
 from botdesk.models import BotContent, BotModel, Tenant
 from botdesk.nlu import IntentModel
@@ -52,7 +52,7 @@ def save_content(
     record(
         session,
         actor,
-        "bot_content.loaded",
+        AuditAction.BOT_CONTENT_LOADED,
         tenant_id=tenant.id,
         target_kind="bot_content",
         target_id=str(version),
