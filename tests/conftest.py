@@ -34,7 +34,7 @@ from botdesk import access, schema  # noqa: E402
 from botdesk.actions.audit import Actor  # noqa: E402
 from botdesk.actions.tenants import create_tenant  # noqa: E402
 from botdesk.actions.users import create_user  # noqa: E402
-from botdesk.api.app import create_app  # noqa: E402
+from botdesk.app import create_app  # noqa: E402
 from botdesk.models import Base, Role, Tenant, User  # noqa: E402
 from botdesk.runtime import Runtime, build_runtime  # noqa: E402
 from botdesk.settings import Settings, generate_master_key  # noqa: E402
