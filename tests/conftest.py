@@ -363,8 +363,8 @@ def agent_online(runtime: Runtime, personas: Personas) -> None:
 @pytest.fixture
 def bot(runtime: Runtime, personas: Personas) -> None:
     """Tenant acme (en, fi) answers with the mini content (tests/content/mini)."""
+    from botdesk.actions.bot_content import save_content
     from botdesk.content.loader import load_directory
-    from botdesk.content.store import save_content
 
     with runtime.db.session() as session:
         tenant = session.merge(personas.alice.tenant)
