@@ -28,6 +28,7 @@ check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Regenerate the pinned constraints (no index URLs are written into the file).
 lock: $(BIN)/.installed

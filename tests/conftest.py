@@ -34,7 +34,7 @@ from botdesk import access, schema  # noqa: E402
 from botdesk.actions.audit import Actor  # noqa: E402
 from botdesk.actions.tenants import create_tenant  # noqa: E402
 from botdesk.actions.users import create_user  # noqa: E402
-from botdesk.api.app import create_app  # noqa: E402
+from botdesk.app import create_app  # noqa: E402
 from botdesk.models import Base, Role, Tenant, User  # noqa: E402
 from botdesk.runtime import Runtime, build_runtime  # noqa: E402
 from botdesk.settings import Settings, generate_master_key  # noqa: E402
@@ -365,8 +365,8 @@ def agent_online(runtime: Runtime, personas: Personas) -> None:
 @pytest.fixture
 def bot(runtime: Runtime, personas: Personas) -> None:
     """Tenant acme (en, fi) answers with the mini content (tests/content/mini)."""
+    from botdesk.actions.bot_content import save_content
     from botdesk.content.loader import load_directory
-    from botdesk.content.store import save_content
 
     with runtime.db.session() as session:
         tenant = session.merge(personas.alice.tenant)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from botdesk.api.deps import COOKIE, csrf_token
 from botdesk.models import AuditEntry, Conversation, Tenant, User
 from botdesk.runtime import Runtime
-from botdesk.web.console import COOKIE, csrf_token
 from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, start_chat
 
 

@@ -24,7 +24,7 @@ from botdesk.actions.erasure import shred_conversation_key
 from botdesk.actions.retention import purge_conversations, purge_expired_sessions
 from botdesk.actions.tenants import create_tenant
 from botdesk.actions.users import sign_in
-from botdesk.api.app import create_app
+from botdesk.app import create_app
 from botdesk.jobs import (
     CONVERSATIONS_JOB,
     Job,

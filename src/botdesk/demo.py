@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from botdesk.access import tenant_canned_replies
 from botdesk.actions.audit import Actor
+from botdesk.actions.bot_content import save_content
 from botdesk.actions.canned_replies import create_canned_reply
 from botdesk.actions.tenants import configure_handover, create_tenant
 from botdesk.actions.users import create_user, grant_role
 from botdesk.content.loader import TenantContent, load_directory
-from botdesk.content.store import save_content
 from botdesk.models import Role, Tenant, User
 from botdesk.runtime import Runtime
 from botdesk.settings import ConfigError

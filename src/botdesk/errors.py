@@ -26,6 +26,10 @@ class Unauthorized(BotdeskError):
     code = "unauthorized"
 
 
+class SignedOut(Unauthorized):
+    """No console session (never signed in, signed out, or expired): pages send to sign-in."""
+
+
 class Forbidden(BotdeskError):
     status_code = 403
     code = "forbidden"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from botdesk import access, queue
 from botdesk.access import StaffContext, require_agent
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.conversations import append_message, status_was_changed, transition
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, Forbidden, Invalid, MailNotAvailable, NotFound
@@ -50,7 +50,7 @@ NOTE_MAX_CHARS = 4000
 def _audit(
     session: Session,
     staff: StaffContext,
-    action: str,
+    action: AuditAction,
     conversation: Conversation,
     **details: object,
 ) -> None:
@@ -80,7 +80,7 @@ def set_presence(session: Session, staff: StaffContext, status: Presence) -> Non
     record(
         session,
         Actor.staff(staff.user.id),
-        "agent.presence_changed",
+        AuditAction.AGENT_PRESENCE_CHANGED,
         tenant_id=staff.tenant.id,
         target_kind="user",
         target_id=staff.user.id,
@@ -125,7 +125,7 @@ def accept(
         )
     session.refresh(conversation)
     status_was_changed(session, Actor.staff(staff.user.id), conversation, _S.QUEUED)
-    _audit(session, staff, "conversation.accepted", conversation)
+    _audit(session, staff, AuditAction.CONVERSATION_ACCEPTED, conversation)
     cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
     text = notice("joined", conversation.language, name=staff.user.display_name)
     append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
@@ -170,7 +170,7 @@ def reply(
         client_message_id=client_message_id,
     )
     message.sender_user_id = staff.user.id
-    _audit(session, staff, "conversation.agent_replied", conversation, seq=message.seq)
+    _audit(session, staff, AuditAction.CONVERSATION_AGENT_REPLIED, conversation, seq=message.seq)
     return message
 
 
@@ -196,7 +196,7 @@ def add_note(
     )
     session.add(note)
     session.flush()
-    _audit(session, staff, "conversation.note_added", conversation, note_id=note.id)
+    _audit(session, staff, AuditAction.CONVERSATION_NOTE_ADDED, conversation, note_id=note.id)
     publish_after_commit(session, note_created(staff.tenant.id, conversation.id, note.id))
     return note
 
@@ -216,7 +216,9 @@ def transfer(
     if target.id == conversation.assigned_agent_id:
         raise Conflict("this agent already has the conversation")
     conversation.assigned_agent_id = target.id
-    _audit(session, staff, "conversation.transferred", conversation, to_user=str(target.id))
+    _audit(
+        session, staff, AuditAction.CONVERSATION_TRANSFERRED, conversation, to_user=str(target.id)
+    )
     cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
     text = notice("transferred", conversation.language, name=target.display_name)
     append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
@@ -241,7 +243,7 @@ def close(
     append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
     conversation.outcome = outcome
     transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
-    _audit(session, staff, "conversation.closed", conversation, outcome=outcome)
+    _audit(session, staff, AuditAction.CONVERSATION_CLOSED, conversation, outcome=outcome)
     publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))
 
 
@@ -278,5 +280,7 @@ def answer_offline_message(
     conversation.assigned_agent_id = staff.user.id
     conversation.outcome = "answered_by_email"
     transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
-    _audit(session, staff, "conversation.answered_by_email", conversation, seq=message.seq)
+    _audit(
+        session, staff, AuditAction.CONVERSATION_ANSWERED_BY_EMAIL, conversation, seq=message.seq
+    )
     publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))

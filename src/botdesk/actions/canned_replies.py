@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from botdesk.access import tenant_by_id
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.errors import Conflict, Invalid
 from botdesk.models import CannedReply, Tenant
 
@@ -75,7 +75,7 @@ def create_canned_reply(
     record(
         session,
         actor,
-        "canned_reply.created",
+        AuditAction.CANNED_REPLY_CREATED,
         tenant_id=tenant.id,
         target_kind="canned_reply",
         target_id=reply.id,
@@ -106,7 +106,7 @@ def update_canned_reply(
         record(
             session,
             actor,
-            "canned_reply.updated",
+            AuditAction.CANNED_REPLY_UPDATED,
             tenant_id=tenant.id,
             target_kind="canned_reply",
             target_id=reply.id,
@@ -122,7 +122,7 @@ def delete_canned_reply(session: Session, actor: Actor, reply: CannedReply) -> N
     record(
         session,
         actor,
-        "canned_reply.deleted",
+        AuditAction.CANNED_REPLY_DELETED,
         tenant_id=reply.tenant_id,
         target_kind="canned_reply",
         target_id=reply.id,

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from botdesk import access
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.db import publish_after_commit
 from botdesk.events import message_created, status_changed
 from botdesk.keys import KeyRing
@@ -96,7 +96,7 @@ def _start(
     record(
         session,
         Actor.visitor(),
-        "conversation.started",
+        AuditAction.CONVERSATION_STARTED,
         tenant_id=tenant.id,
         target_kind="conversation",
         target_id=conversation_id,
@@ -164,7 +164,7 @@ def status_was_changed(
     record(
         session,
         actor,
-        "conversation.status_changed",
+        AuditAction.CONVERSATION_STATUS_CHANGED,
         tenant_id=conversation.tenant_id,
         target_kind="conversation",
         target_id=conversation.id,
@@ -189,7 +189,7 @@ def read_transcript(
     record(
         session,
         Actor.staff(staff.user.id),
-        "transcript.read",
+        AuditAction.TRANSCRIPT_READ,
         tenant_id=staff.tenant.id,
         target_kind="conversation",
         target_id=conversation.id,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, NotFound
 from botdesk.events import conversation_erased
@@ -78,7 +78,7 @@ def shred_conversation_key(
             record(
                 session,
                 actor,
-                "conversation.key_destroyed",
+                AuditAction.CONVERSATION_KEY_DESTROYED,
                 tenant_id=tenant_id,
                 target_kind="conversation",
                 target_id=conversation_id,
@@ -99,7 +99,7 @@ def delete_shredded_conversation(
         record(
             session,
             actor,
-            "conversation.erased",
+            AuditAction.CONVERSATION_ERASED,
             tenant_id=tenant_id,
             target_kind="conversation",
             target_id=conversation_id,

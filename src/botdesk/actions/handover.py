@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.conversations import append_message, transition
 from botdesk.actions.subjects import FORM_KINDS, index_values
 from botdesk.db import publish_after_commit
@@ -255,7 +255,7 @@ def rate_conversation(runtime: Runtime, conversation_id: uuid.UUID, token: str, 
         record(
             session,
             Actor.visitor(),
-            "conversation.rated",
+            AuditAction.CONVERSATION_RATED,
             tenant_id=conversation.tenant_id,
             target_kind="conversation",
             target_id=conversation.id,

@@ -17,7 +17,7 @@ from http import HTTPStatus
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.models import User
 
 LOCK_AFTER_FAILURES = 5
@@ -78,7 +78,7 @@ def note_failure(session: Session, user: User, now: dt.datetime) -> dt.timedelta
     record(
         session,
         Actor.staff(user.id),
-        "staff.locked",
+        AuditAction.STAFF_LOCKED,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -95,7 +95,7 @@ def failed_check(
     record(
         session,
         Actor.staff(user.id),
-        "staff.reauthentication_failed",
+        AuditAction.STAFF_REAUTHENTICATION_FAILED,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,

@@ -30,7 +30,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, select, update
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.erasure import delete_conversation_rows
 from botdesk.models import Conversation, RetentionClass, StaffSession, Tenant
 from botdesk.runtime import Runtime
@@ -166,7 +166,7 @@ def _purge_rule(
                 record(
                     session,
                     Actor.system(),
-                    "retention.keys_destroyed",
+                    AuditAction.RETENTION_KEYS_DESTROYED,
                     tenant_id=tenant.tenant_id,
                     target_kind="tenant",
                     target_id=tenant.tenant_id,
@@ -181,7 +181,7 @@ def _purge_rule(
                 record(
                     session,
                     Actor.system(),
-                    "retention.purged",
+                    AuditAction.RETENTION_PURGED,
                     tenant_id=tenant.tenant_id,
                     target_kind="tenant",
                     target_id=tenant.tenant_id,
@@ -264,7 +264,7 @@ def purge_expired_sessions(
             record(
                 session,
                 Actor.system(),
-                "retention.purged",
+                AuditAction.RETENTION_PURGED,
                 tenant_id=None,
                 target_kind="staff_sessions",
                 rule=EXPIRED_SESSIONS,

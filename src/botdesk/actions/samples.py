@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.errors import Invalid
 from botdesk.models import QuestionSample, Tenant, utcnow
 from botdesk.pii import Entity, EntityPatterns, redact_personal
@@ -70,7 +70,7 @@ def set_sample_rate(session: Session, actor: Actor, tenant: Tenant, rate: float)
     record(
         session,
         actor,
-        "tenant.sample_rate_set",
+        AuditAction.TENANT_SAMPLE_RATE_SET,
         tenant_id=tenant.id,
         target_kind="tenant",
         target_id=tenant.id,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from botdesk import access
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.erasure import erase_conversation
 from botdesk.errors import Invalid
 from botdesk.models import Conversation, SubjectKey, Tenant, utcnow
@@ -113,7 +113,7 @@ def find_subject(
         record(
             session,
             scope.actor,
-            "subject.found",
+            AuditAction.SUBJECT_FOUND,
             tenant_id=scope.tenant.id,
             kind=kind.value,
             conversations=len(found),
@@ -179,7 +179,7 @@ def export_subject(
         record(
             session,
             scope.actor,
-            "subject.exported",
+            AuditAction.SUBJECT_EXPORTED,
             tenant_id=scope.tenant.id,
             kind=kind.value,
             conversations=len(found),
@@ -198,7 +198,7 @@ def _set_restricted(
         record(
             session,
             scope.actor,
-            "subject.restricted" if restricted else "subject.unrestricted",
+            AuditAction.SUBJECT_RESTRICTED if restricted else AuditAction.SUBJECT_UNRESTRICTED,
             tenant_id=scope.tenant.id,
             kind=kind.value,
             conversations=len(found),
@@ -249,7 +249,7 @@ def rectify_form(
         record(
             session,
             scope.actor,
-            "subject.rectified",
+            AuditAction.SUBJECT_RECTIFIED,
             tenant_id=scope.tenant.id,
             target_kind="conversation",
             target_id=conversation.id,
@@ -266,7 +266,7 @@ def erase_subject(
         record(
             session,
             scope.actor,
-            "subject.erase_requested",
+            AuditAction.SUBJECT_ERASE_REQUESTED,
             tenant_id=scope.tenant.id,
             kind=kind.value,
             conversations=len(found),

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.errors import Conflict, Invalid
 from botdesk.handover import HandoverPolicy
 from botdesk.keys import KeyRing
@@ -82,7 +82,7 @@ def create_tenant(
     record(
         session,
         actor,
-        "tenant.created",
+        AuditAction.TENANT_CREATED,
         tenant_id=tenant_id,
         target_kind="tenant",
         target_id=tenant_id,
@@ -112,7 +112,7 @@ def rewrap_tenant_keys(session: Session, new: KeyRing, old: KeyRing, actor: Acto
             record(
                 session,
                 actor,
-                "tenant.key_rewrapped",
+                AuditAction.TENANT_KEY_REWRAPPED,
                 tenant_id=tenant.id,
                 target_kind="tenant",
                 target_id=tenant.id,
@@ -209,7 +209,7 @@ def configure_tenant(
         record(
             session,
             actor,
-            "tenant.configured",
+            AuditAction.TENANT_CONFIGURED,
             tenant_id=tenant.id,
             target_kind="tenant",
             target_id=tenant.id,
@@ -231,7 +231,7 @@ def configure_handover(
         record(
             session,
             actor,
-            "tenant.handover_configured",
+            AuditAction.TENANT_HANDOVER_CONFIGURED,
             tenant_id=tenant.id,
             target_kind="tenant",
             target_id=tenant.id,
@@ -248,7 +248,7 @@ def set_require_totp(session: Session, actor: Actor, tenant: Tenant, required: b
     record(
         session,
         actor,
-        "tenant.configured",
+        AuditAction.TENANT_CONFIGURED,
         tenant_id=tenant.id,
         target_kind="tenant",
         target_id=tenant.id,

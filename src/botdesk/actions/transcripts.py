@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy import func, select
 
 from botdesk import access
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.users import normalise_email
 from botdesk.errors import MailNotAvailable, RateLimited
 from botdesk.mail import MailUnavailable, send_mail
@@ -65,7 +65,7 @@ def email_transcript(
                 .select_from(AuditEntry)
                 .where(
                     AuditEntry.tenant_id == tenant.id,
-                    AuditEntry.action == "transcript.emailed",
+                    AuditEntry.action == AuditAction.TRANSCRIPT_EMAILED,
                     AuditEntry.target_id == str(conversation_id),
                     AuditEntry.occurred_at > utcnow() - dt.timedelta(hours=1),
                 )
@@ -90,7 +90,7 @@ def email_transcript(
         record(
             session,
             Actor.visitor(),
-            "transcript.emailed",
+            AuditAction.TRANSCRIPT_EMAILED,
             tenant_id=tenant.id,
             target_kind="conversation",
             target_id=conversation_id,

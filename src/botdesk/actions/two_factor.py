@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.lockout import Refused, failed_check, lock_remaining, locked
 from botdesk.errors import Conflict
 from botdesk.keys import DecryptionFailed, KeyRing
@@ -52,7 +52,7 @@ def start_totp_setup(session: Session, keyring: KeyRing, user: User) -> None:
     record(
         session,
         Actor.staff(user.id),
-        "staff.totp_setup_started",
+        AuditAction.STAFF_TOTP_SETUP_STARTED,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -76,7 +76,7 @@ def confirm_totp(session: Session, keyring: KeyRing, user: User, code: str) -> R
     record(
         session,
         Actor.staff(user.id),
-        "staff.totp_enabled",
+        AuditAction.STAFF_TOTP_ENABLED,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -121,7 +121,7 @@ def disable_totp(
     record(
         session,
         Actor.staff(user.id),
-        "staff.totp_disabled",
+        AuditAction.STAFF_TOTP_DISABLED,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -142,7 +142,7 @@ def reset_two_factor(session: Session, actor: Actor, user: User) -> int:
     record(
         session,
         actor,
-        "staff.totp_reset",
+        AuditAction.STAFF_TOTP_RESET,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -179,7 +179,7 @@ def reseal_totp_secrets(session: Session, new: KeyRing, old: KeyRing, actor: Act
         record(
             session,
             actor,
-            "staff.totp_resealed",
+            AuditAction.STAFF_TOTP_RESEALED,
             tenant_id=None,
             target_kind="user",
             target_id=user.id,

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
+from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.lockout import Refused, failed_check, lock_remaining, locked, note_failure
 from botdesk.actions.two_factor import spend_step
 from botdesk.errors import Conflict, Invalid
@@ -80,7 +80,7 @@ def create_user(
     record(
         session,
         actor,
-        "user.created",
+        AuditAction.USER_CREATED,
         tenant_id=tenant.id if tenant else None,
         target_kind="user",
         target_id=user.id,
@@ -100,7 +100,7 @@ def grant_role(session: Session, actor: Actor, *, tenant: Tenant, user: User, ro
     record(
         session,
         actor,
-        "user.role_granted",
+        AuditAction.USER_ROLE_GRANTED,
         tenant_id=tenant.id,
         target_kind="user",
         target_id=user.id,
@@ -148,7 +148,7 @@ def sign_in(
         record(
             session,
             Actor.visitor() if user is None else Actor.staff(user.id),
-            "staff.sign_in_failed",
+            AuditAction.STAFF_SIGN_IN_FAILED,
             tenant_id=None,
             target_kind="user",
             target_id=user.id if user else None,
@@ -200,7 +200,7 @@ def complete_sign_in(
         record(
             session,
             Actor.staff(user.id),
-            "staff.sign_in_failed",
+            AuditAction.STAFF_SIGN_IN_FAILED,
             tenant_id=None,
             target_kind="user",
             target_id=user.id,
@@ -242,7 +242,7 @@ def change_password(
     record(
         session,
         Actor.staff(user.id),
-        "staff.password_changed",
+        AuditAction.STAFF_PASSWORD_CHANGED,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -269,7 +269,7 @@ def _open_session(
     record(
         session,
         Actor.staff(user.id),
-        "staff.signed_in",
+        AuditAction.STAFF_SIGNED_IN,
         tenant_id=None,
         target_kind="user",
         target_id=user.id,
@@ -293,7 +293,7 @@ def sign_out(session: Session, token: str) -> None:
         record(
             session,
             Actor.staff(row.user_id),
-            "staff.signed_out",
+            AuditAction.STAFF_SIGNED_OUT,
             tenant_id=None,
             target_kind="user",
             target_id=row.user_id,

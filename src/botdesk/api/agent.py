@@ -1,50 +1,33 @@
 """The agent console's JSON API: queue, conversations, replies, notes, transfer, close.
 
 Authenticated by the console session cookie (path /console, SameSite=Strict); every request that
-changes something must also carry the session's CSRF token in `X-CSRF-Token`. Reading a
+changes something must also carry the session's CSRF token in `X-CSRF-Token` (both checked by
+`CurrentStaff`, api/deps.py). Reading a
 conversation goes through `read_transcript`, so each read is in the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
 from botdesk.actions import agents
 from botdesk.actions.conversations import read_transcript
-from botdesk.actions.users import session_user
-from botdesk.api.deps import RuntimeDep, SessionDep
+from botdesk.api.deps import CurrentStaff, RuntimeDep, SessionDep
 from botdesk.api.schemas import MessageOut
-from botdesk.errors import Forbidden, Invalid, TooLarge, Unauthorized
+from botdesk.errors import Invalid, TooLarge
 from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher
-from botdesk.web.console import COOKIE, csrf_token
 
 router = APIRouter(prefix="/console/api", include_in_schema=False)
 _S = ConversationStatus
-
-
-def _staff(request: Request, session: SessionDep, tenant: str | None = None) -> access.StaffContext:
-    token = request.cookies.get(COOKIE)
-    user = session_user(session, token) if token else None
-    if user is None or token is None:
-        raise Unauthorized("sign in to the console first")
-    if request.method != "GET" and not hmac.compare_digest(
-        request.headers.get("x-csrf-token", ""), csrf_token(token)
-    ):
-        raise Forbidden("missing or wrong CSRF token; reload the console")
-    return access.staff_context(session, user, tenant)
-
-
-Staff = Annotated[access.StaffContext, Depends(_staff)]
 
 
 class Summary(BaseModel):
@@ -84,7 +67,7 @@ def _summary(
 
 
 @router.get("/state")
-def state(staff: Staff, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def state(staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Everything the console's side panel shows, for one tenant."""
     now = utcnow()
     roster = queue.agents(session, staff, now)
@@ -126,14 +109,14 @@ class PresenceIn(BaseModel):
 
 
 @router.post("/presence")
-def presence(body: PresenceIn, staff: Staff, session: SessionDep) -> dict[str, str]:
+def presence(body: PresenceIn, staff: CurrentStaff, session: SessionDep) -> dict[str, str]:
     agents.set_presence(session, staff, body.status)
     return {"presence": body.status.value}
 
 
 @router.get("/conversations/{conversation_id}")
 def conversation(
-    conversation_id: uuid.UUID, staff: Staff, session: SessionDep, runtime: RuntimeDep
+    conversation_id: uuid.UUID, staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """A conversation with its whole history, form data and notes (an audited read)."""
     found, messages = read_transcript(runtime, session, staff, conversation_id)
@@ -173,7 +156,7 @@ def _people(session: Session, staff: access.StaffContext) -> list[User]:
 
 @router.post("/conversations/{conversation_id}/accept")
 def accept(
-    conversation_id: uuid.UUID, staff: Staff, session: SessionDep, runtime: RuntimeDep
+    conversation_id: uuid.UUID, staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, str]:
     found = agents.accept(runtime, session, staff, conversation_id)
     return {"status": found.status.value}
@@ -198,7 +181,11 @@ def _text(runtime: Runtime, body: TextIn) -> str:
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 def reply(
-    conversation_id: uuid.UUID, body: TextIn, staff: Staff, session: SessionDep, runtime: RuntimeDep
+    conversation_id: uuid.UUID,
+    body: TextIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> dict[str, int]:
     message = agents.reply(
         runtime, session, staff, conversation_id, _text(runtime, body), body.client_message_id
@@ -208,7 +195,11 @@ def reply(
 
 @router.post("/conversations/{conversation_id}/notes", status_code=201)
 def note(
-    conversation_id: uuid.UUID, body: TextIn, staff: Staff, session: SessionDep, runtime: RuntimeDep
+    conversation_id: uuid.UUID,
+    body: TextIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> dict[str, int]:
     created = agents.add_note(runtime, session, staff, conversation_id, _text(runtime, body))
     return {"id": created.id}
@@ -223,7 +214,7 @@ class TransferIn(BaseModel):
 def transfer(
     conversation_id: uuid.UUID,
     body: TransferIn,
-    staff: Staff,
+    staff: CurrentStaff,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> dict[str, str]:
@@ -240,7 +231,7 @@ class CloseIn(BaseModel):
 def close(
     conversation_id: uuid.UUID,
     body: CloseIn,
-    staff: Staff,
+    staff: CurrentStaff,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> dict[str, str]:
@@ -250,7 +241,11 @@ def close(
 
 @router.post("/conversations/{conversation_id}/email-reply")
 def email_reply(
-    conversation_id: uuid.UUID, body: TextIn, staff: Staff, session: SessionDep, runtime: RuntimeDep
+    conversation_id: uuid.UUID,
+    body: TextIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> dict[str, str]:
     agents.answer_offline_message(runtime, session, staff, conversation_id, _text(runtime, body))
     return {"status": _S.CLOSED.value}

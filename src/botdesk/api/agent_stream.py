@@ -23,13 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from botdesk import access
 from botdesk.actions import agents
 from botdesk.actions.users import session_user
+from botdesk.api.deps import COOKIE
 from botdesk.api.origins import own_origins
 from botdesk.api.stream import until_either_ends
 from botdesk.errors import BotdeskError
 from botdesk.events import tenant_channel, typing
 from botdesk.models import ConversationStatus
 from botdesk.runtime import Runtime
-from botdesk.web.console import COOKIE
 
 router = APIRouter()
 

@@ -1,15 +1,35 @@
-"""FastAPI dependencies as Annotated aliases, so routes read like their signatures."""
+"""FastAPI dependencies as Annotated aliases, so routes read like their signatures.
+
+Staff (console pages and the agents' JSON API) come in through one chain: `SignedInStaff` (a
+live console session, from the cookie), which also checks the session's CSRF token on every
+request that can change something; `CurrentStaff` (that person within one tenant, as
+`access.StaffContext`); `AdminStaff` (the tenant's admins only). A missing session raises
+`SignedOut`, which api/errors.py turns into the sign-in redirect for pages and a 401 for JSON.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
-from botdesk.errors import Unauthorized
+from botdesk import access
+from botdesk.actions.users import session_user
+from botdesk.errors import Forbidden, SignedOut, Unauthorized
+from botdesk.models import User
 from botdesk.runtime import Runtime
+
+# The console session cookie (path /console, SameSite=Strict, HttpOnly); set by web/console.py.
+COOKIE = "botdesk_console"
+CSRF_HEADER = "X-CSRF-Token"  # the agents' JSON API; forms send a `csrf` field instead
+EXPIRED = "this form has expired; reload the page and try again"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 # Plain dependencies are async: FastAPI runs a sync one in the thread pool, a hop per request.
@@ -36,3 +56,71 @@ RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 # scope="function": the unit of work commits before the response goes out, never after.
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 VisitorToken = Annotated[str, Depends(_visitor_token)]
+
+
+def csrf_token(session_token: str) -> str:
+    """The session's CSRF token: an HMAC of the session token, so nothing extra is stored."""
+    return hmac.new(session_token.encode(), b"botdesk/csrf/v1", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """A live console session: who is signed in, and the token their cookie holds."""
+
+    user: User
+    token: str
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.token)
+
+
+def _signed_in(request: Request, session: SessionDep) -> StaffSession:
+    token = request.cookies.get(COOKIE)
+    user = session_user(session, token) if token else None
+    if user is None or token is None:
+        raise SignedOut("sign in to the console first")
+    return StaffSession(user, token)
+
+
+async def _csrf_checked(
+    request: Request, signed_in: Annotated[StaffSession, Depends(_signed_in)]
+) -> StaffSession:
+    # Every state-changing request carries the token, as a header (JSON API) or a form field.
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None and request.headers.get("content-type", "").startswith(_FORMS):
+            field = (await request.form()).get("csrf")  # parsed once; routes reuse it
+            sent = field if isinstance(field, str) else None
+        if not hmac.compare_digest(sent or "", signed_in.csrf):
+            raise Forbidden(EXPIRED)
+    return signed_in
+
+
+SignedInStaff = Annotated[StaffSession, Depends(_csrf_checked)]
+
+
+def _csrf(signed_in: SignedInStaff) -> str:
+    return signed_in.csrf
+
+
+# The token a page puts in its forms.
+CsrfToken = Annotated[str, Depends(_csrf)]
+
+
+def _current_staff(
+    session: SessionDep, signed_in: SignedInStaff, tenant: str | None = None
+) -> access.StaffContext:
+    # Enforces the tenant's two-factor rule too (see access.staff_context).
+    return access.staff_context(session, signed_in.user, tenant)
+
+
+CurrentStaff = Annotated[access.StaffContext, Depends(_current_staff)]
+
+
+def _admin_staff(staff: CurrentStaff) -> access.StaffContext:
+    access.tenant_for_admin(staff)
+    return staff
+
+
+AdminStaff = Annotated[access.StaffContext, Depends(_admin_staff)]

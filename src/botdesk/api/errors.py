@@ -2,20 +2,25 @@
 
 Validation errors are rewritten without the offending input: pydantic echoes what was sent,
 and what a shopper sent may be personal data.
+
+Console pages (everything under /console except its JSON API, /console/api) answer as pages
+instead: a request without a console session is sent to the sign-in page, and a refusal is
+shown by the page renderer the app passes in (web/, which this package never imports).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from botdesk.errors import BotdeskError, NotFound
+from botdesk.errors import BotdeskError, NotFound, SignedOut
 from botdesk.keys import KeyDestroyed
 from botdesk.models import IllegalTransition
 
@@ -44,9 +49,29 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status)
 
 
-def install(app: FastAPI) -> None:
+SIGN_IN_PAGE = "/console/login"
+# Renders a refusal on a console page: (request, status code, message) -> the page.
+PageRenderer = Callable[[Request, int, str], Response]
+
+
+def is_console_page(request: Request) -> bool:
+    path = request.url.path
+    return (path == "/console" or path.startswith("/console/")) and not path.startswith(
+        "/console/api/"
+    )
+
+
+def install(app: FastAPI, page: PageRenderer | None = None) -> None:
+    @app.exception_handler(SignedOut)
+    async def _signed_out(request: Request, exc: SignedOut) -> Response:
+        if is_console_page(request):
+            return RedirectResponse(SIGN_IN_PAGE, status_code=303)
+        return error_response(exc.status_code, exc.code, exc.message)
+
     @app.exception_handler(BotdeskError)
-    async def _domain(_request: Request, exc: BotdeskError) -> JSONResponse:
+    async def _domain(request: Request, exc: BotdeskError) -> Response:
+        if page is not None and is_console_page(request):
+            return page(request, exc.status_code, exc.message)
         return error_response(exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(KeyDestroyed)

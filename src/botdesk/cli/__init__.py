@@ -97,7 +97,7 @@ def serve(
     """Serve the API, console and demo shop."""
     import uvicorn
 
-    from botdesk.api.app import create_app
+    from botdesk.app import create_app
     from botdesk.logs import configure_logging
 
     with runtime_for_cli() as runtime:

@@ -61,7 +61,7 @@ def load(
 ) -> None:
     """Validate, store as the tenant's newest content version, and train its model."""
     from botdesk import access
-    from botdesk.content import store
+    from botdesk.actions.bot_content import save_content
     from botdesk.content.loader import TenantContent
     from botdesk.models import ActorKind
 
@@ -76,7 +76,7 @@ def load(
                     f"the content speaks {', '.join(sorted(unknown))}, which tenant "
                     f"{tenant} does not have"
                 )
-            version, new = store.save_content(session, Actor(ActorKind.OPERATOR), row, content)
+            version, new = save_content(session, Actor(ActorKind.OPERATOR), row, content)
         started = time.perf_counter()
         with runtime.db.session() as session:
             runtime.bots.responder(session, row.id)  # trains and stores the model if missing

@@ -1,4 +1,8 @@
-"""Content versions and trained models in the database, so every app node serves the same bot."""
+"""Content versions and trained models in the database, so every app node serves the same bot.
+
+Reads and the model cache only: storing a new content version is an audited action
+(actions/bot_content.py), and the bot, which reads from here, never imports actions.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from botdesk.actions.audit import Actor, record
 from botdesk.content.loader import TenantContent
-from botdesk.models import BotContent, BotModel, Tenant
+from botdesk.models import BotContent, BotModel
 from botdesk.nlu import IntentModel
 
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # refuse to unpack anything absurd from the database
@@ -28,37 +31,9 @@ class StoredContent:
     content: TenantContent
 
 
-def _digest(document: dict[str, object]) -> str:
+def content_digest(document: dict[str, object]) -> str:
     canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def save_content(
-    session: Session, actor: Actor, tenant: Tenant, content: TenantContent
-) -> tuple[int, bool]:
-    """Store content as the tenant's newest version; (version, whether it was new)."""
-    document = content.to_document()
-    digest = _digest(document)
-    latest = session.scalar(
-        select(BotContent)
-        .where(BotContent.tenant_id == tenant.id)
-        .order_by(BotContent.version.desc())
-        .limit(1)
-    )
-    if latest is not None and latest.digest == digest:
-        return latest.version, False
-    version = (latest.version if latest else 0) + 1
-    session.add(BotContent(tenant_id=tenant.id, version=version, digest=digest, document=document))
-    record(
-        session,
-        actor,
-        "bot_content.loaded",
-        tenant_id=tenant.id,
-        target_kind="bot_content",
-        target_id=str(version),
-        intents=len(content.intents),
-    )
-    return version, True
 
 
 def latest_content(session: Session, tenant_id: uuid.UUID) -> StoredContent | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from botdesk.web.markdown import render
@@ -18,3 +20,14 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+def page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """A console page's refusal (wrong tenant or role, not found, expired form)."""
+    return page(request, "error.html", status, message=message)

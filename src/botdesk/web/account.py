@@ -1,14 +1,14 @@
 """The staff member's own account page: two-factor sign-in and password.
 
 Reachable by anyone signed in, whatever their tenants require: it deliberately does not go
-through `access.staff_context`, since this is where someone blocked by a tenant's two-factor
-rule goes to set it up. Every form checks the session's CSRF token; every change is an audited
-action. The page may show a TOTP secret, so it is never cached.
+through `access.staff_context` (`SignedInStaff`, not `CurrentStaff`), since this is where
+someone blocked by a tenant's two-factor rule goes to set it up. Every form is checked for the
+session's CSRF token by that dependency; every change is an audited action. The page may show a
+TOTP secret, so it is never cached.
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -25,12 +25,11 @@ from botdesk.actions.two_factor import (
     tenants_requiring_totp,
 )
 from botdesk.actions.users import change_password
-from botdesk.api.deps import RuntimeDep, SessionDep
+from botdesk.api.deps import RuntimeDep, SessionDep, SignedInStaff, StaffSession
 from botdesk.errors import BotdeskError
-from botdesk.models import User
 from botdesk.passwords import MIN_PASSWORD_CHARS
 from botdesk.runtime import Runtime
-from botdesk.web.console import _page, _signed_in, _to_login, csrf_token
+from botdesk.web import page
 
 router = APIRouter(prefix="/console/account", include_in_schema=False)
 
@@ -39,28 +38,27 @@ DONE = {
     "totp-off": "Two-factor sign-in is off.",
     "password": "Password changed. Your other signed-in sessions were ended.",
 }
-EXPIRED = "This form has expired; reload the page and try again."
 
 
 def _render(
     request: Request,
     runtime: Runtime,
     session: Session,
-    user: User,
-    token: str,
+    signed_in: StaffSession,
     *,
     status: int = 200,
     section: str | None = None,
     error: str | None = None,
 ) -> HTMLResponse:
+    user = signed_in.user
     secret = pending_secret(runtime.keyring, user)
     uri = two_factor.provisioning_uri(secret, user.email) if secret else None
-    response = _page(
+    response = page(
         request,
         "account.html",
         status,
         user=user,
-        csrf=csrf_token(token),
+        csrf=signed_in.csrf,
         required_by=[t.name for t in tenants_requiring_totp(session, user)],
         secret=two_factor.grouped(secret) if secret else None,
         uri=uri,
@@ -74,115 +72,91 @@ def _render(
     return response
 
 
-def _signed_in_with_csrf(
-    request: Request, session: Session, csrf: str
-) -> tuple[User, str] | Response:
-    """The signed-in user and session token, or the response to send instead."""
-    signed_in = _signed_in(request, session)
-    if signed_in is None:
-        return _to_login()
-    user, token = signed_in
-    if not hmac.compare_digest(csrf, csrf_token(token)):
-        return _page(request, "error.html", 403, user=user, message=EXPIRED)
-    return user, token
-
-
 def _done(what: str) -> RedirectResponse:
     return RedirectResponse(f"/console/account?done={what}", status_code=303)
 
 
 @router.get("")
-def account(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
-    signed_in = _signed_in(request, session)
-    if signed_in is None:
-        return _to_login()
-    return _render(request, runtime, session, *signed_in)
+def account(
+    request: Request, signed_in: SignedInStaff, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    return _render(request, runtime, session, signed_in)
 
 
 @router.post("/totp/setup")
 def totp_setup(
     request: Request,
+    signed_in: SignedInStaff,
     runtime: RuntimeDep,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    found = _signed_in_with_csrf(request, session, csrf)
-    if isinstance(found, Response):
-        return found
-    user, token = found
+    user = signed_in.user
     try:
         start_totp_setup(session, runtime.keyring, user)
     except BotdeskError as exc:
-        return _failed(request, runtime, session, user, token, "totp", _refusal(exc))
+        return _failed(request, runtime, session, signed_in, "totp", _refusal(exc))
     return RedirectResponse("/console/account#totp", status_code=303)
 
 
 @router.post("/totp/confirm")
 def totp_confirm(
     request: Request,
+    signed_in: SignedInStaff,
     runtime: RuntimeDep,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)] = "",
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    found = _signed_in_with_csrf(request, session, csrf)
-    if isinstance(found, Response):
-        return found
-    user, token = found
+    user = signed_in.user
     try:
         refused = confirm_totp(session, runtime.keyring, user, code)
     except BotdeskError as exc:
         refused = _refusal(exc)
     if refused is not None:
-        return _failed(request, runtime, session, user, token, "totp", refused)
+        return _failed(request, runtime, session, signed_in, "totp", refused)
     return _done("totp-on")
 
 
 @router.post("/totp/disable")
 def totp_disable(
     request: Request,
+    signed_in: SignedInStaff,
     runtime: RuntimeDep,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)] = "",
     code: Annotated[str, Form(max_length=20)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    found = _signed_in_with_csrf(request, session, csrf)
-    if isinstance(found, Response):
-        return found
-    user, token = found
+    user = signed_in.user
     try:
         refused = disable_totp(session, runtime.keyring, user, code=code, password=password)
     except BotdeskError as exc:
         refused = _refusal(exc)
     if refused is not None:
-        return _failed(request, runtime, session, user, token, "totp", refused)
+        return _failed(request, runtime, session, signed_in, "totp", refused)
     return _done("totp-off")
 
 
 @router.post("/password")
 def password(
     request: Request,
+    signed_in: SignedInStaff,
     runtime: RuntimeDep,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)] = "",
     current: Annotated[str, Form(max_length=1024)] = "",
     new: Annotated[str, Form(max_length=1024)] = "",
     repeat: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    found = _signed_in_with_csrf(request, session, csrf)
-    if isinstance(found, Response):
-        return found
-    user, token = found
+    user = signed_in.user
     if new != repeat:
         refused: Refused | None = Refused("The two new passwords are not the same.", 422)
     else:
         try:
-            refused = change_password(session, user, current_token=token, current=current, new=new)
+            refused = change_password(
+                session, user, current_token=signed_in.token, current=current, new=new
+            )
         except BotdeskError as exc:
             refused = _refusal(exc)
     if refused is not None:
-        return _failed(request, runtime, session, user, token, "password", refused)
+        return _failed(request, runtime, session, signed_in, "password", refused)
     return _done("password")
 
 
@@ -195,8 +169,7 @@ def _failed(
     request: Request,
     runtime: Runtime,
     session: Session,
-    user: User,
-    token: str,
+    signed_in: StaffSession,
     section: str,
     refused: Refused,
 ) -> HTMLResponse:
@@ -204,8 +177,7 @@ def _failed(
         request,
         runtime,
         session,
-        user,
-        token,
+        signed_in,
         status=refused.status,
         section=section,
         error=refused.message,

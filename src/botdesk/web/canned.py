@@ -21,10 +21,10 @@ from botdesk.actions.canned_replies import (
     delete_canned_reply,
     update_canned_reply,
 )
-from botdesk.api.deps import SessionDep
-from botdesk.errors import BotdeskError, Unauthorized
-from botdesk.web.console import _error, _page, _signed_in, _staff, csrf_token
-from botdesk.web.settings import EXPIRED, FormDep, admin_staff, csrf_ok, field, sentence
+from botdesk.api.deps import AdminStaff, CsrfToken, CurrentStaff, SessionDep
+from botdesk.errors import BotdeskError
+from botdesk.web import page
+from botdesk.web.settings import FormDep, field, sentence
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 LanguageQuery = Annotated[str | None, Query(max_length=8)]
@@ -39,7 +39,7 @@ def _render(
     request: Request,
     session: Session,
     staff: access.StaffContext,
-    token: str,
+    csrf: str,
     *,
     language: str | None = None,
     status: int = 200,
@@ -49,13 +49,13 @@ def _render(
 ) -> Response:
     replies = access.canned_replies_for(session, staff, language)
     order = {lang: i for i, lang in enumerate(staff.tenant.languages)}
-    return _page(
+    return page(
         request,
         "canned.html",
         status,
         staff=staff,
         tenants=access.staff_tenants(session, staff.user),
-        csrf=csrf_token(token),
+        csrf=csrf,
         # The tenant's own language order (its default first), then by shortcut.
         replies=sorted(replies, key=lambda r: (order.get(r.language, 99), r.shortcut)),
         language=language,
@@ -70,23 +70,15 @@ def _render(
 @router.get("/canned")
 def canned_page(
     request: Request,
+    staff: CurrentStaff,
+    csrf: CsrfToken,
     session: SessionDep,
-    tenant: str | None = None,
     language: LanguageQuery = None,
     saved: str | None = None,
 ) -> Response:
-    found = _staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
     if language not in staff.tenant.languages:
         language = None
-    try:
-        return _render(
-            request, session, staff, token, language=language, saved=SAVED.get(saved or "")
-        )
-    except BotdeskError as exc:
-        return _error(request, staff.user, exc)
+    return _render(request, session, staff, csrf, language=language, saved=SAVED.get(saved or ""))
 
 
 def _submitted(form: Any) -> dict[str, str]:
@@ -99,14 +91,8 @@ def _done(staff: access.StaffContext, what: str) -> RedirectResponse:
 
 @router.post("/canned")
 def add_canned_reply(
-    request: Request, session: SessionDep, form: FormDep, tenant: str | None = None
+    request: Request, staff: AdminStaff, csrf: CsrfToken, session: SessionDep, form: FormDep
 ) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    if not csrf_ok(form, token):
-        return _error(request, staff.user, EXPIRED)
     values = _submitted(form)
     try:
         create_canned_reply(
@@ -116,7 +102,7 @@ def add_canned_reply(
         session.rollback()
         error = ("new", sentence(exc.message))
         return _render(
-            request, session, staff, token, status=exc.status_code, error=error, submitted=values
+            request, session, staff, csrf, status=exc.status_code, error=error, submitted=values
         )
     return _done(staff, "created")
 
@@ -125,66 +111,36 @@ def add_canned_reply(
 def edit_canned_reply(
     request: Request,
     reply_id: uuid.UUID,
+    staff: AdminStaff,
+    csrf: CsrfToken,
     session: SessionDep,
     form: FormDep,
-    tenant: str | None = None,
 ) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    if not csrf_ok(form, token):
-        return _error(request, staff.user, EXPIRED)
     values = _submitted(form)
-    try:
-        reply = access.canned_reply_for_admin(session, staff, reply_id)
-    except BotdeskError as exc:
-        return _error(request, staff.user, exc)
+    reply = access.canned_reply_for_admin(session, staff, reply_id)
     try:
         update_canned_reply(session, Actor.staff(staff.user.id), reply, **values)
     except BotdeskError as exc:
         session.rollback()
         error = (str(reply_id), sentence(exc.message))
         return _render(
-            request, session, staff, token, status=exc.status_code, error=error, submitted=values
+            request, session, staff, csrf, status=exc.status_code, error=error, submitted=values
         )
     return _done(staff, "updated")
 
 
 @router.post("/canned/{reply_id}/delete")
-def remove_canned_reply(
-    request: Request,
-    reply_id: uuid.UUID,
-    session: SessionDep,
-    form: FormDep,
-    tenant: str | None = None,
-) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    if not csrf_ok(form, token):
-        return _error(request, staff.user, EXPIRED)
-    try:
-        reply = access.canned_reply_for_admin(session, staff, reply_id)
-    except BotdeskError as exc:
-        return _error(request, staff.user, exc)
+def remove_canned_reply(reply_id: uuid.UUID, staff: AdminStaff, session: SessionDep) -> Response:
+    reply = access.canned_reply_for_admin(session, staff, reply_id)
     delete_canned_reply(session, Actor.staff(staff.user.id), reply)
     return _done(staff, "deleted")
 
 
 @router.get("/api/canned")
 def canned_replies_json(
-    request: Request,
-    session: SessionDep,
-    tenant: str | None = None,
-    language: LanguageQuery = None,
+    staff: CurrentStaff, session: SessionDep, language: LanguageQuery = None
 ) -> JSONResponse:
     """The tenant's canned replies for the agents' console script (errors as JSON)."""
-    signed_in = _signed_in(request, session)
-    if signed_in is None:
-        raise Unauthorized("sign in to the console first")
-    staff = access.staff_context(session, signed_in[0], tenant)
     replies = access.canned_replies_for(session, staff, language)
     body = [
         {"id": str(r.id), "shortcut": r.shortcut, "language": r.language, "text": r.text}

@@ -2,7 +2,8 @@
 
 Console sessions are server-side rows; the cookie holds a random token whose SHA-256 is stored.
 Forms are protected from cross-site posts by SameSite=Strict cookies plus a per-session CSRF
-token (an HMAC of the session token, so nothing extra is stored).
+token (an HMAC of the session token, so nothing extra is stored). Who is signed in, and the
+CSRF check, are the shared dependencies in api/deps.py; this module starts and ends sessions.
 
 Sign-in is two steps when the account has TOTP on: the password step sets only a pending cookie
 (path /console/login, 5 minutes) that the code step exchanges for the session cookie; see
@@ -13,7 +14,6 @@ actions/users.py. Failed attempts count per account (database) and per client ad
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import math
 import uuid
@@ -21,7 +21,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from botdesk import access
 from botdesk.actions.conversations import read_transcript
@@ -30,38 +29,17 @@ from botdesk.actions.users import (
     SECOND_FACTOR_TIME,
     SignedIn,
     complete_sign_in,
-    session_user,
     sign_in,
     sign_out,
 )
-from botdesk.api.deps import RuntimeDep, SessionDep
-from botdesk.errors import BotdeskError
-from botdesk.models import ConversationStatus, User
+from botdesk.api.deps import COOKIE, CsrfToken, CurrentStaff, RuntimeDep, SessionDep, csrf_token
+from botdesk.models import ConversationStatus
 from botdesk.runtime import Runtime
-from botdesk.web import SECURITY_HEADERS, TEMPLATES
+from botdesk.web import page as _page
 from botdesk.web.throttle import throttle_for
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-COOKIE = "botdesk_console"
 PENDING_COOKIE = "botdesk_sign_in"  # the pending second-factor step
-
-
-def csrf_token(session_token: str) -> str:
-    return hmac.new(session_token.encode(), b"botdesk/csrf/v1", hashlib.sha256).hexdigest()
-
-
-def _page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def _signed_in(request: Request, session: Session) -> tuple[User, str] | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    user = session_user(session, token)
-    return (user, token) if user is not None else None
 
 
 def _to_login() -> RedirectResponse:
@@ -195,6 +173,8 @@ def login_code(
 def logout(
     request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=128)] = ""
 ) -> Response:
+    # Not the shared staff dependencies: signing out always clears the cookie, even for an
+    # ended session or a stale form; only the session's own token ends it on the server.
     token = request.cookies.get(COOKIE)
     if token and hmac.compare_digest(csrf, csrf_token(token)):
         with runtime.db.session() as session:
@@ -204,42 +184,19 @@ def logout(
     return response
 
 
-def _staff(
-    request: Request, session: Session, tenant: str | None
-) -> tuple[access.StaffContext, str] | Response:
-    """The signed-in staff member in `tenant` and their session token, or the page to show."""
-    signed_in = _signed_in(request, session)
-    if signed_in is None:
-        return _to_login()
-    user, token = signed_in
-    try:
-        return access.staff_context(session, user, tenant), token
-    except BotdeskError as exc:
-        return _error(request, user, exc)
-
-
-def _error(request: Request, user: User, exc: BotdeskError) -> HTMLResponse:
-    return _page(request, "error.html", exc.status_code, user=user, message=exc.message)
-
-
 @router.get("")
-def home(request: Request, session: SessionDep, tenant: str | None = None) -> Response:
-    found = _staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    user = staff.user
+def home(request: Request, staff: CurrentStaff, csrf: CsrfToken, session: SessionDep) -> Response:
     counts = access.status_counts(session, staff)
     can_read = staff.role in access.TRANSCRIPT_ROLES
     return _page(
         request,
         "console.html",
         staff=staff,
-        tenants=access.staff_tenants(session, user),
+        tenants=access.staff_tenants(session, staff.user),
         counts=[(status, counts.get(status, 0)) for status in ConversationStatus],
         conversations=access.conversations_for_staff(session, staff) if can_read else [],
         can_read=can_read,
-        csrf=csrf_token(token),
+        csrf=csrf,
     )
 
 
@@ -247,23 +204,17 @@ def home(request: Request, session: SessionDep, tenant: str | None = None) -> Re
 def transcript(
     request: Request,
     conversation_id: uuid.UUID,
+    staff: CurrentStaff,
+    csrf: CsrfToken,
     runtime: RuntimeDep,
     session: SessionDep,
-    tenant: str | None = None,
 ) -> Response:
-    found = _staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    try:
-        conversation, messages = read_transcript(runtime, session, staff, conversation_id)
-    except BotdeskError as exc:
-        return _error(request, staff.user, exc)
+    conversation, messages = read_transcript(runtime, session, staff, conversation_id)
     return _page(
         request,
         "transcript.html",
         staff=staff,
         conversation=conversation,
         messages=messages,
-        csrf=csrf_token(token),
+        csrf=csrf,
     )

@@ -7,7 +7,6 @@ is validated by the same actions the CLI uses; this module only turns form field
 
 from __future__ import annotations
 
-import hmac
 import re
 from functools import cache
 from typing import Annotated, Any
@@ -27,11 +26,11 @@ from botdesk.actions.tenants import (
     set_privacy_policy_url,
     set_require_totp,
 )
-from botdesk.api.deps import SessionDep
-from botdesk.errors import BotdeskError, Forbidden, Invalid, NotFound
+from botdesk.api.deps import AdminStaff, CsrfToken, SessionDep
+from botdesk.errors import BotdeskError, Invalid, NotFound
 from botdesk.handover import FORM_FIELDS, WEEKDAYS, ConsentMode, FieldRule, HandoverPolicy
 from botdesk.models import Tenant
-from botdesk.web.console import _error, _page, _staff, csrf_token
+from botdesk.web import page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -43,7 +42,6 @@ FIELD_NAMES = {
     "topic": "Topic",
     "message": "Message",
 }
-EXPIRED = Forbidden("this form has expired; reload the page and try again")
 SAVED = {
     "hours": "Opening hours saved.",
     "form": "Pre-chat form saved.",
@@ -66,10 +64,6 @@ FormDep = Annotated[FormData, Depends(_form_data)]
 def field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-def csrf_ok(form: FormData, session_token: str) -> bool:
-    return hmac.compare_digest(field(form, "csrf"), csrf_token(session_token))
 
 
 def sentence(message: str) -> str:
@@ -249,25 +243,11 @@ def _save(section: str, session: Session, staff: access.StaffContext, values: An
         set_privacy_policy_url(session, actor, tenant, values["privacy_policy_url"])
 
 
-def admin_staff(
-    request: Request, session: Session, tenant: str | None
-) -> tuple[access.StaffContext, str] | Response:
-    """The signed-in admin of `tenant` and their session token, or the page to show instead."""
-    found = _staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    try:
-        access.tenant_for_admin(found[0])
-    except Forbidden as exc:
-        return _error(request, found[0].user, exc)
-    return found
-
-
 def _render(
     request: Request,
     session: Session,
     staff: access.StaffContext,
-    token: str,
+    csrf: str,
     *,
     status: int = 200,
     saved: str | None = None,
@@ -277,13 +257,13 @@ def _render(
     view = _view(staff.tenant, access.handover_policy(staff.tenant)) | (submitted or {})
     if not any(row["new"] for row in view["topics"]):
         view["topics"] = [*view["topics"], {"id": "", "labels": {}, "new": True, "remove": False}]
-    return _page(
+    return page(
         request,
         "settings.html",
         status,
         staff=staff,
         tenants=access.staff_tenants(session, staff.user),
-        csrf=csrf_token(token),
+        csrf=csrf,
         v=view,
         saved=saved,
         error=error,
@@ -297,27 +277,26 @@ def _render(
 
 @router.get("/settings")
 def settings_page(
-    request: Request, session: SessionDep, tenant: str | None = None, saved: str | None = None
+    request: Request,
+    staff: AdminStaff,
+    csrf: CsrfToken,
+    session: SessionDep,
+    saved: str | None = None,
 ) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    return _render(request, session, staff, token, saved=SAVED.get(saved or ""))
+    return _render(request, session, staff, csrf, saved=SAVED.get(saved or ""))
 
 
 @router.post("/settings/{section}")
 def save_settings(
-    request: Request, section: str, session: SessionDep, form: FormDep, tenant: str | None = None
+    request: Request,
+    section: str,
+    staff: AdminStaff,
+    csrf: CsrfToken,
+    session: SessionDep,
+    form: FormDep,
 ) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
     if section not in SAVED:
-        return _error(request, staff.user, NotFound("no such settings section"))
-    if not csrf_ok(form, token):
-        return _error(request, staff.user, EXPIRED)
+        raise NotFound("no such settings section")
     values = _read(section, form, staff.tenant)
     try:
         _save(section, session, staff, values)
@@ -328,7 +307,7 @@ def save_settings(
             request,
             session,
             staff,
-            token,
+            csrf,
             status=exc.status_code,
             error=(section, sentence(exc.message)),
             submitted=values,

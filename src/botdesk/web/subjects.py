@@ -23,12 +23,12 @@ from botdesk.actions.subjects import (
     scope_for_staff,
     unrestrict_subject,
 )
-from botdesk.api.deps import RuntimeDep, SessionDep
+from botdesk.api.deps import AdminStaff, CsrfToken, RuntimeDep, SessionDep
 from botdesk.errors import BotdeskError, Invalid
 from botdesk.runtime import Runtime
 from botdesk.subjects import SubjectKind
-from botdesk.web.console import _error, _page, csrf_token
-from botdesk.web.settings import EXPIRED, FormDep, admin_staff, csrf_ok, field, sentence
+from botdesk.web import page
+from botdesk.web.settings import FormDep, field, sentence
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 KIND_NAMES = {
@@ -55,7 +55,7 @@ def _render(
     request: Request,
     tenants: object,
     staff: access.StaffContext,
-    token: str,
+    csrf: str,
     status: int = 200,
     **extra: Any,
 ) -> Response:
@@ -67,40 +67,34 @@ def _render(
         "error": None,
     }
     context.update(extra)
-    return _page(
+    return page(
         request,
         "subjects.html",
         status,
         staff=staff,
         tenants=tenants,
-        csrf=csrf_token(token),
+        csrf=csrf,
         kinds=KIND_NAMES,
         **context,
     )
 
 
 @router.get("/subjects")
-def subjects_page(request: Request, session: SessionDep, tenant: str | None = None) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    return _render(request, access.staff_tenants(session, found[0].user), *found)
+def subjects_page(
+    request: Request, staff: AdminStaff, csrf: CsrfToken, session: SessionDep
+) -> Response:
+    return _render(request, access.staff_tenants(session, staff.user), staff, csrf)
 
 
 @router.post("/subjects")
 def subjects_request(
     request: Request,
+    staff: AdminStaff,
+    csrf: CsrfToken,
     session: SessionDep,
     runtime: RuntimeDep,
     form: FormDep,
-    tenant: str | None = None,
 ) -> Response:
-    found = admin_staff(request, session, tenant)
-    if isinstance(found, Response):
-        return found
-    staff, token = found
-    if not csrf_ok(form, token):
-        return _error(request, staff.user, EXPIRED)
     tenants = access.staff_tenants(session, staff.user)
     # The actions open their own transactions (erasure commits twice per conversation); end
     # ours so SQLite's single writer is free for them.
@@ -119,10 +113,10 @@ def subjects_request(
         page = _act(runtime, staff, action, kind, value, form)
     except BotdeskError as exc:
         error = sentence(exc.message)
-        return _render(request, tenants, staff, token, exc.status_code, error=error, **shown)
+        return _render(request, tenants, staff, csrf, exc.status_code, error=error, **shown)
     if isinstance(page, Response):
         return page
-    return _render(request, tenants, staff, token, kind=kind.value, value=value, **page)
+    return _render(request, tenants, staff, csrf, kind=kind.value, value=value, **page)
 
 
 def _act(

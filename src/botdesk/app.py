@@ -1,4 +1,7 @@
-"""The ASGI application: API v1, console, demo shop page, health probes."""
+"""The ASGI application: API v1, console, demo shop page, health probes.
+
+The one module that puts api/ and web/ together (api never imports web), so it sits above both.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from botdesk import __version__
+from botdesk import __version__, web
 from botdesk.api import agent, agent_stream, errors, handover, health, stream, visitor, widget
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.origins import OriginPolicy
@@ -21,7 +24,7 @@ from botdesk.jobs import JobRunner
 from botdesk.runtime import Runtime
 from botdesk.web import account, canned, console, settings, shop, subjects
 
-WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+WEB_STATIC = Path(web.__file__).resolve().parent / "static"
 # Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
 SWAGGER_STATIC = Path(swagger_ui.__file__).resolve().parent / "static"
 
@@ -51,7 +54,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    errors.install(app)
+    errors.install(app, page=web.error_page)
     app.add_middleware(OriginPolicy)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
     app.include_router(health.router)
