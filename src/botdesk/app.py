@@ -6,6 +6,7 @@ The one module that puts api/ and web/ together (api never imports web), so it s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from botdesk import __version__, web
 from botdesk.api import agent, agent_stream, errors, handover, health, stream, visitor, widget
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.origins import OriginPolicy
+from botdesk.events import NODES_CHANNEL
 from botdesk.jobs import JobRunner
 from botdesk.runtime import Runtime
 from botdesk.web import account, canned, console, settings, shop, subjects
@@ -27,6 +29,12 @@ from botdesk.web import account, canned, console, settings, shop, subjects
 WEB_STATIC = Path(web.__file__).resolve().parent / "static"
 # Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
 SWAGGER_STATIC = Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+async def _hear_other_nodes(runtime: Runtime) -> None:
+    async with runtime.db.broker.subscribe([NODES_CHANNEL]) as events:
+        async for event in events:
+            runtime.hear(event)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -38,7 +46,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         jobs = JobRunner(runtime) if runtime.settings.run_jobs_in_app else None
         if jobs is not None:
             jobs.start()
+        # Other nodes' tenant and presence changes, so this node's caches drop what they make
+        # stale (this node's own commits tell the caches directly; see tenant_cache.py).
+        listening = asyncio.create_task(_hear_other_nodes(runtime))
         yield
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
         if jobs is not None:
             # Stops at the job's next safe point (between two commits), before the pool closes.
             await asyncio.to_thread(jobs.stop)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -9,8 +11,16 @@ MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # argon2 accepts more, but a megabyte password is a denial of service
 
 _hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 defaults
-# Verified against when the email is unknown, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("botdesk-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a miss costs what a wrong password does.
+
+    Made on first use: an argon2id hash takes 64 MiB for a moment, which every process (the
+    CLI included) would otherwise pay at import.
+    """
+    return _hasher.hash("botdesk-timing-equaliser")
 
 
 class WeakPassword(ValueError):
@@ -34,7 +44,7 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_CHARS:
         return False
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

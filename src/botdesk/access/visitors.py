@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from botdesk.access.conversations import _NO_CONVERSATION, token_hash
@@ -41,22 +41,45 @@ class VisitorConversation:
     restricted: bool
 
 
+# Built once: constructing a statement costs more than running it on SQLite, and these run for
+# every message. Each is tenant-scoped the moment the conversation's tenant is known.
+_CONVERSATION = select(
+    Conversation.tenant_id,
+    Conversation.visitor_token_hash,
+    Conversation.status,
+    Conversation.language,
+    Conversation.last_seq,
+    Conversation.wrapped_key,
+    Conversation.bot_state,
+    Conversation.restricted,
+).where(Conversation.id == bindparam("conversation_id"))
+_SEALED = select(
+    Message.seq, Message.sender_kind, Message.body, Message.created_at, Message.reply_to_seq
+)
+_OF_CONVERSATION = (
+    Message.tenant_id == bindparam("tenant_id"),
+    Message.conversation_id == bindparam("conversation_id"),
+)
+_AFTER = (
+    _SEALED.where(*_OF_CONVERSATION, Message.seq > bindparam("after_seq"))
+    .order_by(Message.seq)
+    .limit(bindparam("limit"))
+)
+_REPLIES = (
+    _SEALED.where(*_OF_CONVERSATION, Message.reply_to_seq == bindparam("reply_to_seq"))
+    .order_by(Message.seq)
+    .limit(bindparam("limit"))
+)
+_BY_CLIENT_ID = _SEALED.where(
+    *_OF_CONVERSATION, Message.client_message_id == bindparam("client_message_id")
+)
+
+
 def visitor_conversation(
-    session: Session, conversation_id: uuid.UUID, token: str
+    db: Connection | Session, conversation_id: uuid.UUID, token: str
 ) -> VisitorConversation:
     """`conversation_for_visitor` as a plain row: NotFound for an unknown id or a wrong token."""
-    row = session.execute(
-        select(
-            Conversation.tenant_id,
-            Conversation.visitor_token_hash,
-            Conversation.status,
-            Conversation.language,
-            Conversation.last_seq,
-            Conversation.wrapped_key,
-            Conversation.bot_state,
-            Conversation.restricted,
-        ).where(Conversation.id == conversation_id)
-    ).first()
+    row = db.execute(_CONVERSATION, {"conversation_id": conversation_id}).first()
     if row is None or not hmac.compare_digest(row.visitor_token_hash, token_hash(token)):
         raise NotFound(_NO_CONVERSATION)
     return VisitorConversation(
@@ -72,7 +95,7 @@ def visitor_conversation(
 
 
 def sealed_messages(
-    session: Session,
+    db: Connection | Session,
     tenant_id: uuid.UUID,
     conversation_id: uuid.UUID,
     *,
@@ -80,36 +103,31 @@ def sealed_messages(
     limit: int = 100,
     reply_to_seq: int | None = None,
 ) -> Sequence[SealedRow]:
-    """A conversation's stored messages as rows (seq order), still sealed."""
-    query = select(
-        Message.seq,
-        Message.sender_kind,
-        Message.body,
-        Message.created_at,
-        Message.reply_to_seq,
-    ).where(
-        Message.tenant_id == tenant_id,
-        Message.conversation_id == conversation_id,
-        Message.seq > after_seq,
-    )
-    if reply_to_seq is not None:
-        query = query.where(Message.reply_to_seq == reply_to_seq)
-    return session.execute(query.order_by(Message.seq).limit(limit)).all()
+    """A conversation's stored messages as rows (seq order), still sealed.
+
+    With `reply_to_seq`: only the replies to that message (`after_seq` is then not used).
+    """
+    params: dict[str, object] = {
+        "tenant_id": tenant_id,
+        "conversation_id": conversation_id,
+        "limit": limit,
+    }
+    if reply_to_seq is None:
+        return db.execute(_AFTER, {**params, "after_seq": after_seq}).all()
+    return db.execute(_REPLIES, {**params, "reply_to_seq": reply_to_seq}).all()
 
 
 def sealed_message_by_client_id(
-    session: Session, tenant_id: uuid.UUID, conversation_id: uuid.UUID, client_message_id: str
+    db: Connection | Session,
+    tenant_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    client_message_id: str,
 ) -> SealedRow | None:
-    return session.execute(
-        select(
-            Message.seq,
-            Message.sender_kind,
-            Message.body,
-            Message.created_at,
-            Message.reply_to_seq,
-        ).where(
-            Message.tenant_id == tenant_id,
-            Message.conversation_id == conversation_id,
-            Message.client_message_id == client_message_id,
-        )
+    return db.execute(
+        _BY_CLIENT_ID,
+        {
+            "tenant_id": tenant_id,
+            "conversation_id": conversation_id,
+            "client_message_id": client_message_id,
+        },
     ).first()

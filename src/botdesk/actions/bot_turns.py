@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from botdesk import access
 from botdesk.actions.audit import Actor
@@ -19,14 +19,31 @@ from botdesk.actions.handover import open_handover
 from botdesk.actions.samples import Question, maybe_sample
 from botdesk.bot.keywords import KeywordResponder
 from botdesk.bot.responder import Turn
-from botdesk.db import publish_after_commit
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
 from botdesk.models.conversations import MESSAGES
 from botdesk.pii import Entity, EntityPatterns
 from botdesk.runtime import Runtime
 from botdesk.tenant_cache import TenantEntry
-from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage
+from botdesk.transcripts import ConversationCipher, StoredMessage
+
+# Built once (see db.py): the numbers for the replies, only while the bot has the conversation.
+_BOT_SEQS = (
+    update(Conversation)
+    .where(
+        Conversation.id == bindparam("b_id"),
+        Conversation.tenant_id == bindparam("b_tenant"),
+        Conversation.status == ConversationStatus.BOT,
+    )
+    .values(
+        last_seq=Conversation.last_seq + bindparam("b_count"),
+        last_activity_at=bindparam("b_now"),
+        bot_state=bindparam("b_state"),
+        language=bindparam("b_language"),
+    )
+    .returning(Conversation.last_seq)
+)
+_INSERT_MESSAGE = insert(MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -37,7 +54,6 @@ class BotTurnInput:
     conversation: access.VisitorConversation
     cipher: ConversationCipher
     message: StoredMessage
-    history: list[MessageContent]
     payload: str | None
     patterns: EntityPatterns
     entities: Sequence[Entity]
@@ -56,7 +72,6 @@ def take_bot_turn(
         conversation_id=conversation.id,
         language=conversation.language,
         text=text,
-        history=given.history,
         payload=given.payload,
         state=cipher.open_state(conversation.bot_state),
         agents_available=runtime.agents_available(entry),
@@ -67,25 +82,20 @@ def take_bot_turn(
     state = cipher.seal_state(answer.state)
     count = len(answer.replies)
     now = utcnow()
-    with runtime.db.session() as session:
-        last = session.scalar(
-            update(Conversation)
-            .where(
-                Conversation.id == conversation.id,
-                Conversation.tenant_id == tenant.id,
-                Conversation.status == ConversationStatus.BOT,
-            )
-            .values(
-                last_seq=Conversation.last_seq + count,
-                last_activity_at=now,
-                bot_state=state,
-                language=language,
-            )
-            .returning(Conversation.last_seq)
-            .execution_options(synchronize_session=False)
+    with runtime.db.write() as unit:
+        last = unit.connection.scalar(
+            _BOT_SEQS,
+            {
+                "b_id": conversation.id,
+                "b_tenant": tenant.id,
+                "b_count": count,
+                "b_now": now,
+                "b_state": state,
+                "b_language": language,
+            },
         )
         if last is None:  # the conversation left the bot while it thought: stay silent
-            status, language = session.execute(
+            status, language = unit.connection.execute(
                 select(Conversation.status, Conversation.language).where(
                     Conversation.id == conversation.id
                 )
@@ -96,14 +106,15 @@ def take_bot_turn(
             for seq, reply in enumerate(answer.replies, start=last - count + 1)
         ]
         if replies:
-            session.execute(
-                insert(MESSAGES),
+            unit.connection.execute(
+                _INSERT_MESSAGE,
                 [
                     {
                         "tenant_id": tenant.id,
                         "conversation_id": conversation.id,
                         "seq": reply.seq,
                         "sender_kind": SenderKind.BOT,
+                        "client_message_id": None,
                         "reply_to_seq": reply.reply_to_seq,
                         "body": cipher.seal(reply.seq, reply.content),
                         "created_at": now,
@@ -112,19 +123,19 @@ def take_bot_turn(
                 ],
             )
         for reply in replies:
-            publish_after_commit(
-                session,
-                message_created(tenant.id, conversation.id, reply.seq, SenderKind.BOT.value),
+            unit.publish_after_commit(
+                message_created(tenant.id, conversation.id, reply.seq, SenderKind.BOT.value)
             )
         if given.payload is None:
             question = Question(
                 text, language, conversation.restricted, given.patterns, given.entities
             )
-            maybe_sample(session, tenant, question, answer.intent, answer.confidence)
+            maybe_sample(unit.orm, tenant, question, answer.intent, answer.confidence)
         status = ConversationStatus.BOT
         handover = any(reply.wants_human for reply in answer.replies)
         if handover:
             # The bot answered a request for a person: the pre-chat form comes next.
+            session = unit.orm()
             row = session.get(Conversation, conversation.id)
             assert row is not None
             open_handover(session, tenant, row, Actor.visitor())

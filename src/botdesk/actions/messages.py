@@ -1,8 +1,8 @@
 """A shopper's message: stored in one short transaction, then the bot's turn in another.
 
 Design (issue #10): nothing holds a lock while the bot thinks.
-1. Read (no lock): the conversation the token opens and, while the bot has it, the messages
-   the bot will see. The tenant's settings, key and bot come from the node's tenant cache.
+1. Read (no lock): the conversation the token opens (status, language, key, dialogue state).
+   The tenant's settings, key and bot come from the node's tenant cache.
 2. `store_visitor_message`, one short write: the next seq, the sealed message, the blind index
    for identifiers the shopper typed. The shopper's words are durable (and shown) before the
    bot runs, so a failing or slow bot can never lose them.
@@ -17,14 +17,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from botdesk import access
 from botdesk.actions.bot_turns import BotTurnInput, take_bot_turn
 from botdesk.actions.subjects import index_values
-from botdesk.bot.responder import HISTORY_FOR_BOT
-from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, NotFound
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
@@ -46,6 +44,17 @@ class PostedMessage:
     handover_requested: bool = False
 
 
+# Built once (see db.py). One UPDATE … RETURNING hands out the number and locks the
+# conversation row until commit, so concurrent senders (visitor, bot, agent) never share a seq.
+_NEXT_SEQ = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("b_id"), Conversation.tenant_id == bindparam("b_tenant"))
+    .values(last_seq=Conversation.last_seq + 1, last_activity_at=bindparam("b_now"))
+    .returning(Conversation.last_seq, Conversation.status)
+)
+_INSERT_MESSAGE = insert(MESSAGES)
+
+
 class _Closed(Exception):
     """The conversation was closed; the write is rolled back."""
 
@@ -60,19 +69,8 @@ def post_visitor_message(
     payload: str | None = None,
 ) -> PostedMessage:
     """Store the visitor's message, then the bot's replies (see the module doc)."""
-    with runtime.db.read() as session:
-        conversation = access.visitor_conversation(session, conversation_id, token)
-        history = (
-            access.sealed_messages(
-                session,
-                conversation.tenant_id,
-                conversation.id,
-                after_seq=max(0, conversation.last_seq - HISTORY_FOR_BOT + 1),
-                limit=HISTORY_FOR_BOT - 1,
-            )
-            if conversation.status is ConversationStatus.BOT
-            else ()
-        )
+    with runtime.db.connect() as connection:
+        conversation = access.visitor_conversation(connection, conversation_id, token)
     runtime.tenants.remember_conversation(conversation.id, conversation.tenant_id)
     entry = runtime.tenants.get(conversation.tenant_id)
     cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)
@@ -93,7 +91,6 @@ def post_visitor_message(
         conversation=conversation,
         cipher=cipher,
         message=message,
-        history=[m.content for m in decrypt_all(cipher, history)],
         payload=payload,
         patterns=patterns,
         entities=entities,
@@ -117,37 +114,28 @@ def store_visitor_message(
     """
     now = utcnow()
     try:
-        with runtime.db.session() as session:
-            # One UPDATE … RETURNING hands out the number and locks the conversation row until
-            # commit, so concurrent senders (visitor, bot, agent) never get the same seq.
-            row = session.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id == conversation.id,
-                    Conversation.tenant_id == conversation.tenant_id,
-                )
-                .values(last_seq=Conversation.last_seq + 1, last_activity_at=now)
-                .returning(Conversation.last_seq, Conversation.status)
-                .execution_options(synchronize_session=False)
+        with runtime.db.write() as unit:
+            row = unit.connection.execute(
+                _NEXT_SEQ,
+                {"b_id": conversation.id, "b_tenant": conversation.tenant_id, "b_now": now},
             ).first()
             if row is None:  # erased since it was read
                 raise NotFound("conversation not found")
             seq, status = row
             if status is ConversationStatus.CLOSED:
                 raise _Closed
-            session.execute(
-                insert(MESSAGES),
-                [
-                    {
-                        "tenant_id": conversation.tenant_id,
-                        "conversation_id": conversation.id,
-                        "seq": seq,
-                        "sender_kind": SenderKind.VISITOR,
-                        "client_message_id": client_message_id,
-                        "body": cipher.seal(seq, MessageContent(text)),
-                        "created_at": now,
-                    }
-                ],
+            unit.connection.execute(
+                _INSERT_MESSAGE,
+                {
+                    "tenant_id": conversation.tenant_id,
+                    "conversation_id": conversation.id,
+                    "seq": seq,
+                    "sender_kind": SenderKind.VISITOR,
+                    "client_message_id": client_message_id,
+                    "reply_to_seq": None,
+                    "body": cipher.seal(seq, MessageContent(text)),
+                    "created_at": now,
+                },
             )
             indexable = [
                 (ENTITY_KINDS[e.type], e.value) for e in entities if e.type in ENTITY_KINDS
@@ -155,12 +143,11 @@ def store_visitor_message(
             if indexable:
                 # In the message's own transaction: what identifies the shopper is findable
                 # (and erasable) from the moment it is stored.
-                index_values(session, runtime, entry.tenant, conversation.id, indexable)
-            publish_after_commit(
-                session,
+                index_values(unit.orm(), runtime, entry.tenant, conversation.id, indexable)
+            unit.publish_after_commit(
                 message_created(
                     conversation.tenant_id, conversation.id, seq, SenderKind.VISITOR.value
-                ),
+                )
             )
     except (IntegrityError, _Closed) as exc:
         # Two copies of the same retried send raced, or a retry came after the close: the
@@ -183,21 +170,21 @@ def _earlier_send(
 ) -> PostedMessage | None:
     if client_message_id is None:
         return None
-    with runtime.db.read() as session:
+    with runtime.db.connect() as connection:
         earlier = access.sealed_message_by_client_id(
-            session, conversation.tenant_id, conversation.id, client_message_id
+            connection, conversation.tenant_id, conversation.id, client_message_id
         )
         if earlier is None:
             return None
         replies = access.sealed_messages(
-            session,
+            connection,
             conversation.tenant_id,
             conversation.id,
             after_seq=earlier.seq,
             limit=100,
             reply_to_seq=earlier.seq,
         )
-        status, language = session.execute(
+        status, language = connection.execute(
             select(Conversation.status, Conversation.language).where(
                 Conversation.id == conversation.id
             )

@@ -38,7 +38,7 @@ class Question:
 
 
 def maybe_sample(
-    session: Session,
+    session: Session | Callable[[], Session],
     tenant: Tenant,
     question: Question,
     intent: str | None,
@@ -49,6 +49,8 @@ def maybe_sample(
     if question.restricted or tenant.sample_rate <= 0 or draw() >= tenant.sample_rate:
         return False
     redacted, _entities = redact_personal(question.text, question.patterns, question.identifiers)
+    if callable(session):  # a Session only when a sample is kept (actions/bot_turns.py)
+        session = session()
     session.add(
         QuestionSample(
             tenant_id=tenant.id,

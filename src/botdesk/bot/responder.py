@@ -17,8 +17,6 @@ from botdesk.pii import Entity
 from botdesk.transcripts import MessageContent
 
 INTENT_PAYLOAD = "intent:"
-# The bot sees this many messages: the new one and those just before it.
-HISTORY_FOR_BOT = 20
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,10 @@ class Turn:
     conversation_id: uuid.UUID
     language: str
     text: str
-    history: Sequence[MessageContent]
+    # The conversation so far, oldest first. Empty on the serving path: the dialogue state
+    # carries what the bot remembers (flow, slots, misses), and no responder reads the
+    # transcript, so a message does not pay for reading and decrypting it.
+    history: Sequence[MessageContent] = ()
     # From a quick-reply button: "intent:NAME" picks the intent without guessing.
     payload: str | None = None
     state: Mapping[str, Any] = field(default_factory=dict)

@@ -7,13 +7,15 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
 
 # Entity masking upstream emits upper-case placeholders such as <ORDER_NUMBER>; matching them
 # before lower-casing keeps user text like "<b>" or "<3" from being mistaken for one.
@@ -176,15 +178,13 @@ class Featuriser:
             self.idfs.append(np.asarray(idf, dtype=np.float32))
         return self
 
-    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
-        """Featurise texts into a CSR matrix of shape (n_texts, n_features)."""
-        indptr: list[int] = [0]
-        indices: list[NDArray[np.int64]] = []
-        values: list[NDArray[np.float32]] = []
-        nnz = 0
+    def rows(self, texts: Iterable[str]) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float32]]]:
+        """Yield each text's feature columns (unordered) and their values, one text at a time."""
         offsets = np.cumsum([0] + [len(v) for v in self.vocabularies])
         for text in texts:
             tokens = self.normaliser.tokenise(text)
+            indices: list[NDArray[np.int64]] = []
+            values: list[NDArray[np.float32]] = []
             for view, vocab, idf, offset in zip(
                 self.views, self.vocabularies, self.idfs, offsets, strict=False
             ):
@@ -200,7 +200,26 @@ class Featuriser:
                 block *= view.weight / float(np.linalg.norm(block))
                 indices.append(cols + offset)
                 values.append(block)
-                nnz += len(cols)
+            if len(indices) == 1:
+                yield indices[0], values[0]
+            elif indices:
+                yield np.concatenate(indices), np.concatenate(values)
+            else:
+                yield np.zeros(0, np.int64), np.zeros(0, np.float32)
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """Featurise texts into a CSR matrix of shape (n_texts, n_features)."""
+        # Imported here: only training needs a matrix, and scipy costs a server ~20 MB.
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
+
+        indptr: list[int] = [0]
+        indices: list[NDArray[np.int64]] = []
+        values: list[NDArray[np.float32]] = []
+        nnz = 0
+        for cols, block in self.rows(texts):
+            indices.append(cols)
+            values.append(block)
+            nnz += len(cols)
             indptr.append(nnz)
         matrix = sp.csr_matrix(
             (
