@@ -170,7 +170,8 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction and detaches the rows with what was loaded, so a
+            # caller may keep reading them (a rollback() would expire them first).
             session.close()
 
     # The hot path's pair: SQLAlchemy Core on a plain connection, with statements built once.

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +26,8 @@ from botdesk.settings import Settings
 from botdesk.tenant_cache import TenantCache, TenantEntry
 
 _DEFAULT_PATTERNS = EntityPatterns.from_config({})
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -30,10 +37,22 @@ class Runtime:
     keyring: KeyRing
     bots: BotRegistry = field(default_factory=BotRegistry)
     tenants: TenantCache = field(init=False)
+    workers: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantCache(self.db, self.keyring, self.settings.tenant_cache_seconds)
         self.db.local_listeners.append(self.hear)
+        # The visitor API's blocking work runs here, not in the framework's 40-thread pool: on
+        # one core, forty threads contending for the interpreter lock (and SQLite's one
+        # writer) cost five times the CPU per request that a few do; the rest wait in line.
+        self.workers = ThreadPoolExecutor(
+            self.settings.worker_threads, thread_name_prefix="botdesk-worker"
+        )
+
+    async def run(self, work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run blocking work (database, bot) on the worker threads; await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.workers, functools.partial(work, *args, **kwargs))
 
     def hear(self, event: Event) -> None:
         """Drop what an event makes stale (this node's commits, and other nodes' via the broker)."""
@@ -71,6 +90,7 @@ class Runtime:
             self.responder_of(self.tenants.get(tenant_id))
 
     def close(self) -> None:
+        self.workers.shutdown(wait=True)
         self.db.broker.close()
         self.db.dispose()
 

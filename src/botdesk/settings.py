@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # How long a node trusts what it cached of a tenant when no change event reached it (a CLI
     # change on a single node without Redis); see tenant_cache.py.
     tenant_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    # Threads that do the visitor API's database work and the bot's thinking (runtime.py).
+    worker_threads: Annotated[int, Field(ge=1, le=256)] = 4
 
     @field_validator("database_url")
     @classmethod

@@ -66,6 +66,9 @@ def take_bot_turn(
     entry, conversation, cipher = given.entry, given.conversation, given.cipher
     tenant = entry.tenant
     text = given.message.content.text
+    # The bot first: building it (a node's first message after new content) can take seconds,
+    # and availability, read next, should be as fresh as the answer it goes into.
+    responder = runtime.responder_of(entry) or KeywordResponder()
     turn = Turn(
         tenant_id=tenant.id,
         tenant_slug=tenant.slug,
@@ -77,7 +80,7 @@ def take_bot_turn(
         agents_available=runtime.agents_available(entry),
         entities=given.entities,
     )
-    answer = (runtime.responder_of(entry) or KeywordResponder()).respond(turn)
+    answer = responder.respond(turn)
     language = answer.language if answer.language in tenant.languages else conversation.language
     state = cipher.seal_state(answer.state)
     count = len(answer.replies)

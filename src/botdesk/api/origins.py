@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,7 +106,7 @@ class OriginPolicy:
         try:
             found = tenant_origins(runtime, path, cached_only=True)
         except NotCached:
-            found = await run_in_threadpool(tenant_origins, runtime, path)
+            found = await runtime.run(tenant_origins, runtime, path)
         if found is None:  # unknown tenant or conversation: the route answers 404, without CORS
             await self.app(scope, receive, send)
             return

@@ -26,7 +26,6 @@ from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.concurrency import run_in_threadpool
 
 from botdesk import access
 from botdesk.actions.handover import handover_state
@@ -122,7 +121,7 @@ async def _send_after(
 ) -> int:
     """Send every stored message after `after`; returns the last seq sent."""
     while True:
-        batch = await run_in_threadpool(_messages_after, runtime, conversation_id, token, after)
+        batch = await runtime.run(_messages_after, runtime, conversation_id, token, after)
         for message in batch:
             await websocket.send_json({"type": "message", "message": message})
             after = message["seq"]
@@ -144,7 +143,7 @@ async def _origin_allowed(
     try:
         found = tenant_origins(runtime, path, cached_only=True)
     except NotCached:
-        found = await run_in_threadpool(tenant_origins, runtime, path)
+        found = await runtime.run(tenant_origins, runtime, path)
     # An unknown conversation is refused later, by the hello, like a wrong token.
     return found is None or origin in found[1]
 
@@ -169,7 +168,7 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
     try:
         if not allowed:
             raise Gone
-        tenant_id, status = await run_in_threadpool(_check_token, runtime, conversation_id, token)
+        tenant_id, status = await runtime.run(_check_token, runtime, conversation_id, token)
     except Gone:  # a wrong token looks exactly like no conversation at all
         await websocket.close(code=4404)
         return
@@ -186,7 +185,7 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
 
             async def send_queue() -> None:
                 nonlocal sent_queue
-                frame = await run_in_threadpool(_queue_frame, runtime, conversation_id, token)
+                frame = await runtime.run(_queue_frame, runtime, conversation_id, token)
                 if frame is not None and frame != sent_queue:
                     await websocket.send_json(frame)
                 sent_queue = frame
@@ -229,7 +228,7 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
                     if active is None or (active and now - typing_sent < 1.0):
                         continue
                     typing_sent = now if active else 0.0
-                    await run_in_threadpool(
+                    await runtime.run(
                         runtime.db.broker.publish,
                         typing(tenant_id, conversation_id, "visitor", active, None),
                     )

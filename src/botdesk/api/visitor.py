@@ -10,7 +10,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from botdesk import access
 from botdesk.actions.audit import Actor
@@ -31,6 +30,7 @@ from botdesk.api.schemas import (
     StartConversationOut,
 )
 from botdesk.errors import Invalid, TooLarge
+from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, decrypt_all
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -48,9 +48,7 @@ router = APIRouter(prefix="/api/v1", tags=["visitor"], responses=_ERRORS)
 async def start(
     slug: str, runtime: RuntimeDep, body: StartConversationIn | None = None
 ) -> StartConversationOut:
-    started = await run_in_threadpool(
-        open_conversation, runtime, slug, body.language if body else None
-    )
+    started = await runtime.run(open_conversation, runtime, slug, body.language if body else None)
     return StartConversationOut(
         conversation=ConversationOut.of(started.conversation, started.tenant),
         visitor_token=started.visitor_token,
@@ -62,9 +60,13 @@ async def start(
     response_model=ConversationOut,
     summary="Get a conversation's state",
 )
-def get_conversation(
+async def get_conversation(
     conversation_id: uuid.UUID, token: VisitorToken, runtime: RuntimeDep
 ) -> ConversationOut:
+    return await runtime.run(_conversation_out, runtime, conversation_id, token)
+
+
+def _conversation_out(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> ConversationOut:
     with runtime.db.read() as session:
         conversation = access.conversation_for_visitor(session, conversation_id, token)
         return ConversationOut.of(conversation, runtime.tenants.get(conversation.tenant_id).tenant)
@@ -85,7 +87,7 @@ async def send_message(
     limit = runtime.settings.max_message_chars
     if len(text) > limit:
         raise TooLarge(f"a message can have at most {limit} characters")
-    posted = await run_in_threadpool(
+    posted = await runtime.run(
         post_visitor_message,
         runtime,
         conversation_id,
@@ -108,7 +110,7 @@ async def send_message(
     response_model=MessagesOut,
     summary="List messages after a sequence number",
 )
-def list_messages(
+async def list_messages(
     conversation_id: uuid.UUID,
     token: VisitorToken,
     runtime: RuntimeDep,
@@ -117,10 +119,16 @@ def list_messages(
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MessagesOut:
-    with runtime.db.read() as session:
-        conversation = access.visitor_conversation(session, conversation_id, token)
+    return await runtime.run(_messages_out, runtime, conversation_id, token, after, limit)
+
+
+def _messages_out(
+    runtime: Runtime, conversation_id: uuid.UUID, token: str, after: int, limit: int
+) -> MessagesOut:
+    with runtime.db.connect() as connection:
+        conversation = access.visitor_conversation(connection, conversation_id, token)
         rows = access.sealed_messages(
-            session, conversation.tenant_id, conversation.id, after_seq=after, limit=limit + 1
+            connection, conversation.tenant_id, conversation.id, after_seq=after, limit=limit + 1
         )
     entry = runtime.tenants.get(conversation.tenant_id)
     cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)

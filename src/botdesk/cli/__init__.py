@@ -116,7 +116,11 @@ def serve(
                 ) from None
             raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         config = uvicorn.Config(
-            create_app(runtime), log_config=None, access_log=False, proxy_headers=False
+            create_app(runtime),
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            ws="websockets-sansio",
         )
         typer.echo(f"botdesk serving on http://{host}:{port}", err=True)
         uvicorn.Server(config).run(sockets=[sock])
