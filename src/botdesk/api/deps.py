@@ -75,12 +75,46 @@ class StaffSession:
         return csrf_token(self.token)
 
 
-def _signed_in(request: Request, session: SessionDep) -> StaffSession:
-    token = request.cookies.get(COOKIE)
+def signed_in(session: Session, token: str | None) -> StaffSession:
+    """The live console session the cookie's token opens; SignedOut otherwise."""
     user = session_user(session, token) if token else None
     if user is None or token is None:
         raise SignedOut("sign in to the console first")
     return StaffSession(user, token)
+
+
+def _signed_in(request: Request, session: SessionDep) -> StaffSession:
+    return signed_in(session, request.cookies.get(COOKIE))
+
+
+@dataclass(frozen=True)
+class StaffRequest:
+    """What a hot staff route needs of its request to sign the staff member in itself.
+
+    The agent's reply runs its whole request in one hop to the worker threads and one unit of
+    work (see api/agent.py): `staff_in` below is the dependency chain's checks, in order, for a
+    session the route opens itself.
+    """
+
+    token: str | None
+    csrf: str | None
+    tenant: str | None
+
+
+def staff_in(session: Session, request: StaffRequest) -> access.StaffContext:
+    """Signed in, the CSRF token checked, a role in the tenant: as `CurrentStaff` on a POST."""
+    found = signed_in(session, request.token)
+    if not hmac.compare_digest(request.csrf or "", found.csrf):
+        raise Forbidden(EXPIRED)
+    return access.staff_context(session, found.user, request.tenant)
+
+
+async def _staff_request(request: Request, tenant: str | None = None) -> StaffRequest:
+    return StaffRequest(request.cookies.get(COOKIE), request.headers.get(CSRF_HEADER), tenant)
+
+
+# For routes that sign in through `staff_in` in their own unit of work (JSON API only).
+StaffRequestDep = Annotated[StaffRequest, Depends(_staff_request)]
 
 
 async def _csrf_checked(
