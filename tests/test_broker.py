@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 
@@ -11,7 +12,14 @@ import pytest
 
 from botdesk.broker import Broker, InProcessBroker, RedisBroker
 from botdesk.db import publish_after_commit
-from botdesk.events import Event, EventType, conversation_channel, message_created
+from botdesk.events import (
+    Event,
+    EventType,
+    conversation_channel,
+    message_created,
+    queue_changed,
+    queue_channel,
+)
 from botdesk.runtime import Runtime
 from tests.conftest import Personas, start_chat
 
@@ -87,3 +95,63 @@ def test_a_visitor_message_announces_itself_without_its_text(
         (EventType.MESSAGE_CREATED, {"seq": 2, "sender": "bot"}),
     ]
     assert all("secret-canary" not in e.to_json() for e in received)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs BOTDESK_TEST_REDIS_URL")
+def test_a_node_holds_one_redis_connection_however_many_listen() -> None:
+    """Many sockets on one node share one pub/sub connection (Redis has a client limit)."""
+    import redis
+
+    admin = redis.Redis.from_url(REDIS_URL or "")
+    broker = RedisBroker(REDIS_URL or "")
+    tenant = uuid.uuid4()
+    conversations = [uuid.uuid4() for _ in range(50)]
+
+    async def listen_all() -> tuple[int, list[Event]]:
+        async with contextlib.AsyncExitStack() as stack:
+            subscriptions = [
+                await stack.enter_async_context(broker.subscribe([conversation_channel(c)]))
+                for c in conversations
+            ]
+            connections = len(admin.client_list(_type="pubsub"))
+            await asyncio.to_thread(
+                broker.publish, message_created(tenant, conversations[7], 3, "bot")
+            )
+            async with asyncio.timeout(5):
+                got = await subscriptions[7].__anext__()
+            # Only the socket that asked for that conversation hears it.
+            others = [s for i, s in enumerate(subscriptions) if i != 7 and not s.queue.empty()]
+            assert others == []
+            return connections, [got]
+
+    before = len(admin.client_list(_type="pubsub"))
+    connections, got = asyncio.run(listen_all())
+    assert connections - before == 1
+    assert got == [message_created(tenant, conversations[7], 3, "bot")]
+    broker.close()
+    admin.close()
+
+
+def test_channels_can_be_joined_and_left_while_listening() -> None:
+    """A widget joins the queue's channel only while it waits in the queue."""
+    broker = InProcessBroker()
+    tenant, conversation = uuid.uuid4(), uuid.uuid4()
+    queue = queue_channel(tenant)
+
+    async def scenario() -> list[EventType]:
+        async with broker.subscribe([conversation_channel(conversation)]) as events:
+            broker.publish(queue_changed(tenant, uuid.uuid4()))  # not waiting: not heard
+            await events.listen(queue)
+            broker.publish(queue_changed(tenant, uuid.uuid4()))
+            events.ignore(queue)
+            broker.publish(queue_changed(tenant, uuid.uuid4()))
+            broker.publish(message_created(tenant, conversation, 1, "visitor"))
+            heard = []
+            async with asyncio.timeout(5):
+                async for event in events:
+                    heard.append(event.type)
+                    if event.type is EventType.MESSAGE_CREATED:
+                        return heard
+            return heard
+
+    assert asyncio.run(scenario()) == [EventType.QUEUE_CHANGED, EventType.MESSAGE_CREATED]
