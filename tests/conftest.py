@@ -3,16 +3,25 @@ the broker, the scale-out configuration) when BOTDESK_TEST_POSTGRES_URL is set.
 
 Each backend gets its own freshly migrated database for the session; every table is emptied
 after each test, so tests are isolated without paying for a migration each.
+
+Under pytest-xdist the session is per worker, so is everything above: each worker has its own
+SQLite files and its own PostgreSQL databases (created here, dropped at its end), and its
+servers listen on ports the kernel picks. Redis is shared, but only for pub/sub, whose
+channels are named by tenant and conversation ids (random UUIDs): workers never hear each
+other's events. (A Redis database number would not separate them: pub/sub ignores it.)
 """
 
 from __future__ import annotations
 
 import email
 import email.message
+import hashlib
+import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +47,7 @@ from botdesk.app import create_app  # noqa: E402
 from botdesk.models import Base, Role, Tenant, User  # noqa: E402
 from botdesk.runtime import Runtime, build_runtime  # noqa: E402
 from botdesk.settings import Settings, generate_master_key  # noqa: E402
+from tests.waits import wait_until  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BOTDESK_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("BOTDESK_TEST_REDIS_URL")
@@ -59,7 +69,9 @@ def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings
 def _fresh_postgres_database() -> tuple[str, str]:
     """Create an empty PostgreSQL database; returns (its URL, its name)."""
     assert POSTGRES_URL is not None
-    name = f"botdesk_test_{uuid.uuid4().hex[:12]}"
+    # Each xdist worker creates its own databases; the worker id in the name tells whose it is.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"botdesk_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(
         Settings(database_url=POSTGRES_URL).database_url, isolation_level="AUTOCOMMIT"
     )
@@ -113,6 +125,44 @@ def runtime(
     schema.upgrade(runtime.db.engine)
     yield runtime
     runtime.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _models_trained_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each bot content's intent model is trained once per run, not by every test that needs it.
+
+    Training is deterministic (tests/test_nlu_model.py checks), so the model of the same content
+    is the same model; the demo's takes seconds. The cache is keyed by the content's digest and
+    shared by the run's xdist workers; the training code itself still runs for each content.
+    """
+    from botdesk.bot import registry
+    from botdesk.bot.understanding import train_model
+    from botdesk.content.loader import TenantContent
+    from botdesk.nlu import IntentModel
+
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # workers' base dirs are popen-gwN under the run's
+    cache = run_dir / "trained-models"
+    cache.mkdir(exist_ok=True)
+
+    def cached_train_model(content: TenantContent) -> IntentModel:
+        document = json.dumps(content.to_document(), sort_keys=True, ensure_ascii=False)
+        path = cache / hashlib.sha256(document.encode()).hexdigest()
+        if path.exists():
+            return IntentModel.load(path)
+        model = train_model(content)
+        staging = Path(tempfile.mkdtemp(dir=cache))
+        model.save(staging)
+        try:
+            staging.rename(path)  # atomic: another worker never sees half a model
+        except OSError:  # another worker stored it first
+            shutil.rmtree(staging)
+        return model
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "train_model", cached_train_model)
+        yield
 
 
 # Persona rows survive between tests: creating seven accounts costs seven argon2 hashes, which
@@ -192,11 +242,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.01)
+        wait_until(lambda: self.server.started, 10, "the test server to start", every=0.005)
         return self
 
     def __exit__(self, *_exc: object) -> None:

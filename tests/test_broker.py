@@ -22,6 +22,7 @@ from botdesk.events import (
 )
 from botdesk.runtime import Runtime
 from tests.conftest import Personas, start_chat
+from tests.waits import wait_until
 
 REDIS_URL = os.environ.get("BOTDESK_TEST_REDIS_URL")
 BROKERS = ["inprocess"] + (["redis"] if REDIS_URL else [])
@@ -31,9 +32,20 @@ def _broker(kind: str) -> Broker:
     return RedisBroker(REDIS_URL or "") if kind == "redis" else InProcessBroker()
 
 
+def _subscribed(broker: Broker, channel: str) -> bool:
+    """Whether the broker has a subscriber on the channel (Redis: the SUBSCRIBE has landed)."""
+    if not isinstance(broker, RedisBroker):
+        return True  # in-process subscriptions are in place once subscribe() has entered
+    import redis
+
+    with redis.Redis.from_url(REDIS_URL or "") as client:
+        return bool(client.pubsub_numsub(channel)[0][1])
+
+
 async def _collect(broker: Broker, channel: str, publish: object, count: int) -> list[Event]:
     async with broker.subscribe([channel]) as events:
-        await asyncio.sleep(0.05)  # Redis: let the SUBSCRIBE land before publishing
+        # Redis: publishing before the server has registered the SUBSCRIBE would lose the event.
+        await asyncio.to_thread(wait_until, lambda: _subscribed(broker, channel), 5, "SUBSCRIBE")
         await asyncio.to_thread(publish)  # type: ignore[arg-type]
         received = []
         async with asyncio.timeout(5):

@@ -1,18 +1,19 @@
-"""The `botdesk` command, run as a real subprocess the way operators run it."""
+"""The `botdesk` command as operators run it: in-process where only the command is under test,
+as a real subprocess for the entry point, start-up and the server."""
 
 from __future__ import annotations
 
 import json
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from botdesk.settings import generate_master_key
-from tests.cli import BOTDESK, run
+from tests.cli import BOTDESK, run, run_process
+from tests.waits import wait_until
 
 
 def test_migrate_then_manage_tenants_and_users(cli_env: dict[str, str]) -> None:
@@ -146,9 +147,18 @@ def test_demo_seeds_idempotently_in_development_only(cli_env: dict[str, str]) ->
     assert "BOTDESK_ENVIRONMENT=development" in refused.stderr
 
 
+def test_the_entry_point_helps_and_exits_with_usage_errors() -> None:
+    helped = run_process(None, "--help")
+    assert helped.returncode == 0 and "privacy-first customer-service chat" in helped.stdout
+    for command in ("tenant", "user", "content", "nlu", "pii", "retention", "subject", "key"):
+        assert command in helped.stdout
+    unknown = run(None, "no-such-command")
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr
+
+
 def test_configuration_errors_stop_start_up_with_a_message(cli_env: dict[str, str]) -> None:
     production = {**cli_env, "BOTDESK_ENVIRONMENT": "production", "BOTDESK_MASTER_KEY": "changeme"}
-    result = run(production, "migrate")
+    result = run_process(production, "migrate")  # start-up of a real process
     assert result.returncode == 2
     assert "placeholder" in result.stderr and "Traceback" not in result.stderr
     bad_url = run({**cli_env, "BOTDESK_DATABASE_URL": "mysql://x"}, "migrate")
@@ -178,18 +188,18 @@ def test_serve_answers_and_a_second_serve_on_the_same_port_fails_clearly(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def ready() -> bool:
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            time.sleep(0.2)
-        second = run(cli_env, "serve", "--port", port)
+        # Generous: a loaded machine takes long to import numpy and scikit-learn.
+        wait_until(ready, 90, "the server to come up", every=0.1)
+        second = run_process(cli_env, "serve", "--port", port)
         assert second.returncode == 1
         assert f"port {port} on 127.0.0.1 is already in use" in second.stderr
         assert "Traceback" not in second.stderr

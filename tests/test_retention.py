@@ -9,7 +9,6 @@ import logging
 import signal
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from botdesk.models import (
 from botdesk.runtime import Runtime, build_runtime
 from tests.cli import BOTDESK, cli_environment, run
 from tests.conftest import PASSWORD, Personas, VisitorChat, make_settings, start_chat
+from tests.waits import wait_until
 
 DAY = dt.timedelta(days=1)
 SECOND = dt.timedelta(seconds=1)
@@ -382,15 +382,21 @@ def test_concurrent_takers_of_a_lease_get_it_once(runtime: Runtime) -> None:
 
 def test_two_runners_at_once_run_a_job_once(runtime: Runtime) -> None:
     entered: list[str] = []
+    returned: list[str] = []
 
     def slow(_runtime: Runtime, _now: dt.datetime, keep_alive: Any) -> dict[str, int]:
         entered.append(threading.current_thread().name)
-        time.sleep(0.5)  # long enough for the other runners to try meanwhile
+        # Hold the job until every other runner has either given up or got in too.
+        wait_until(lambda: len(entered) + len(returned) >= len(runners), 30, "the other runners")
         keep_alive()
         return {}
 
+    def run_due(runner: JobRunner) -> None:
+        runner.run_due()
+        returned.append(threading.current_thread().name)
+
     runners = [JobRunner(runtime, jobs=(Job("test.slow", slow),)) for _ in range(4)]
-    threads = [threading.Thread(target=r.run_due) for r in runners]
+    threads = [threading.Thread(target=run_due, args=(r,)) for r in runners]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -429,10 +435,14 @@ def test_retention_run_waits_for_another_nodes_lease_and_takes_over_a_dead_ones(
 
 
 def _wait_until_gone(runtime: Runtime, chat: VisitorChat, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while _alive(runtime, chat):
-        assert time.monotonic() < deadline, "the purge did not run"
-        time.sleep(0.2)
+    wait_until(lambda: not _alive(runtime, chat), seconds, "the purge", every=0.1)
+
+
+def _purge_finished(runtime: Runtime) -> bool:
+    """Whether a purge has run to its end (the chat can be gone a moment before it has)."""
+    with runtime.db.session() as session:
+        lease = session.get(JobLease, CONVERSATIONS_JOB.name)
+        return lease is not None and lease.finished_at is not None
 
 
 def test_botdesk_worker_runs_the_purge_and_stops_cleanly(
@@ -446,15 +456,14 @@ def test_botdesk_worker_runs_the_purge_and_stops_cleanly(
     )
     try:
         _wait_until_gone(runtime, chat)
+        wait_until(lambda: _purge_finished(runtime), 30, "the purge to finish", every=0.1)
     finally:
         worker.send_signal(signal.SIGTERM)
         _out, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err
     assert "botdesk worker stopped" in err and "Traceback" not in err
     assert _alive(runtime, young) == {young.id}
-    with runtime.db.session() as session:
-        lease = session.get(JobLease, CONVERSATIONS_JOB.name)
-        assert lease is not None and lease.finished_at is not None
+    assert _purge_finished(runtime)
 
 
 def test_the_app_runs_the_jobs_in_process_by_default(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from botdesk.models import AuditEntry
 from botdesk.runtime import Runtime, build_runtime
 from tests.conftest import Inbox, LiveServer, Personas, make_settings, start_chat
+from tests.waits import wait_until
 
 
 @pytest.fixture
@@ -30,9 +30,7 @@ def test_the_transcript_is_mailed_once_per_request_and_rate_limited(
     url = f"/api/v1/conversations/{chat.id}/transcript/email"
     sent = mailing_api.post(url, json={"email": "Shopper@Example.com"}, headers=chat.auth)
     assert sent.status_code == 202 and sent.json() == {"sent": True}
-    deadline = time.monotonic() + 5
-    while not inbox.messages and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: inbox.messages, 5, "the mail")
     (message,) = inbox.messages
     assert message["To"] == "shopper@example.com"
     assert message["Subject"] == "Keskustelusi: Acme Outdoor"
