@@ -215,7 +215,8 @@ def test_key_rotation_keeps_every_conversation_readable(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     from botdesk import access
-    from botdesk.actions.conversations import post_visitor_message, start_conversation
+    from botdesk.actions.conversations import start_conversation
+    from botdesk.actions.messages import post_visitor_message
     from botdesk.runtime import build_runtime
     from botdesk.settings import Settings
     from botdesk.transcripts import ConversationCipher, decrypt_all
