@@ -101,13 +101,23 @@ class _Fanout:
         with self._lock:
             return any(s.loop is loop for s in self._by_channel.get(channel, ()))
 
-    def deliver(self, event: Event, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Hand the event to the subscriptions on its channels (of one loop, if given)."""
+    def deliver(
+        self,
+        event: Event,
+        loop: asyncio.AbstractEventLoop | None = None,
+        channel: str | None = None,
+    ) -> None:
+        """Hand the event to the subscriptions on its channels (of one loop, if given).
+
+        Redis delivers an event once per channel it was published on, so from there it goes to
+        that `channel`'s subscriptions only; published in-process, to each subscriber once.
+        """
+        channels = event.channels if channel is None else (channel,)
         with self._lock:
             targets = {
                 s
-                for channel in event.channels
-                for s in self._by_channel.get(channel, ())
+                for name in channels
+                for s in self._by_channel.get(name, ())
                 if loop is None or s.loop is loop
             }
         by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
@@ -268,6 +278,12 @@ class _RedisListener:
             return
         for channel in channels:
             self._confirmed.pop(channel, None)
+        if not self._confirmed:
+            # Nothing on this loop listens any more (a stopped server, or no socket open
+            # under a node without its cache listener): let the connection go too.
+            self.closed = True
+            await self._shutdown()
+            return
         try:
             await self._pubsub.unsubscribe(*channels)
         except redis.RedisError as exc:
@@ -289,7 +305,7 @@ class _RedisListener:
             if message["type"] == "subscribe" and channel in self._confirmed:
                 self._confirmed[channel].set()
             elif message["type"] == "message":
-                self._fanout.deliver(Event.from_json(message["data"]), self._loop)
+                self._fanout.deliver(Event.from_json(message["data"]), self._loop, channel)
 
     def close(self) -> None:
         self.closed = True
@@ -300,6 +316,8 @@ class _RedisListener:
                 self._loop.call_soon_threadsafe(self._loop.create_task, self._shutdown())
 
     async def _shutdown(self) -> None:
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._client.aclose()
 
