@@ -91,6 +91,7 @@ class Runtime:
 
     def close(self) -> None:
         self.workers.shutdown(wait=True)
+        self.bots.finish_saving()
         self.db.broker.close()
         self.db.dispose()
 

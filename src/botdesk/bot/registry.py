@@ -41,6 +41,7 @@ class BotRegistry:
         self._bots: dict[uuid.UUID, _Entry] = {}
         self._lock = threading.Lock()
         self._order_lookup = order_lookup
+        self._saving: list[threading.Thread] = []
 
     def responder(self, session: Session, tenant_id: uuid.UUID) -> ContentResponder | None:
         """The tenant's bot for its newest content, or None if it has no content."""
@@ -82,14 +83,22 @@ class BotRegistry:
                     model = train_model(stored.content)
                     # Stored from a thread of its own: the caller may be inside a write
                     # transaction (SQLite has one writer), and serving need not wait for it.
-                    threading.Thread(
+                    saving = threading.Thread(
                         target=_save_model,
                         args=(db, tenant_id, stored.version, model),
                         name="botdesk-save-model",
-                    ).start()
+                    )
+                    saving.start()
+                    self._saving.append(saving)
                 entry = _Entry(version, self._responder(stored.content, model))
                 self._bots[tenant_id] = entry
         return entry.responder
+
+    def finish_saving(self, timeout: float = 60.0) -> None:
+        """Wait for trained models still being stored (before the database is closed)."""
+        for saving in self._saving:
+            saving.join(timeout)
+        self._saving = [t for t in self._saving if t.is_alive()]
 
     def _build(self, session: Session, tenant_id: uuid.UUID, version: int) -> ContentResponder:
         stored, model = self._stored(session, tenant_id)
