@@ -22,6 +22,9 @@ from botdesk.models import Conversation, ConversationStatus
 from botdesk.runtime import Runtime
 from tests.conftest import Personas, start_chat
 
+# The agent desk's fixture and helpers (a signed-in console over its JSON API).
+from tests.test_handover import console, queued_chat  # noqa: F401
+
 _STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
@@ -117,3 +120,35 @@ def test_a_tenant_change_reaches_the_cache_at_once(
         with runtime.db.session() as session:
             tenant = session.merge(personas.alice.tenant)
             configure_tenant(session, Actor.operator(), tenant, languages=before)
+
+
+def test_an_agents_reply_signs_in_and_writes_in_one_short_unit(
+    api: httpx.Client,
+    runtime: Runtime,
+    personas: Personas,
+    bot: None,
+    console: object,  # noqa: F811 (the fixture imported above)
+) -> None:
+    agent = console(personas.alice.agent, "acme")  # type: ignore[operator]
+    agent.online()
+    chat = queued_chat(api)
+    assert agent.post(f"/conversations/{chat.id}/accept").status_code == 200
+    first = {"text": "Hi! Let me check.", "client_message_id": "r-1"}
+    assert agent.post(f"/conversations/{chat.id}/messages", first).status_code == 201
+    with statements(runtime) as seen:
+        sent = agent.post(f"/conversations/{chat.id}/messages", {"text": "Found it."})
+    assert sent.status_code == 201
+    assert seen == [
+        "SELECT staff_sessions",  # the cookie's session
+        "SELECT users",  # who it is (not disabled)
+        "SELECT tenants",  # their role in the tenant (and its two-factor rule)
+        "UPDATE conversations",  # still theirs and with an agent? the next seq
+        "INSERT messages",
+        "INSERT audit_log",
+    ]
+    # A retried send is stored once and answered with the first one's seq.
+    again = agent.post(f"/conversations/{chat.id}/messages", first)
+    assert again.status_code == 201
+    texts = [m["text"] for m in chat.messages().json()["messages"] if m["sender"] == "agent"]
+    assert texts == ["Hi! Let me check.", "Found it."]
+    assert again.json()["seq"] < sent.json()["seq"]

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import Boolean, bindparam, insert, or_, update
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
 from botdesk.access import StaffContext, require_agent
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.conversations import append_message, status_was_changed, transition
-from botdesk.db import publish_after_commit
+from botdesk.db import WriteUnit, publish_after_commit
 from botdesk.errors import Conflict, Forbidden, Invalid, MailNotAvailable, NotFound
 from botdesk.events import (
     conversation_assigned,
+    message_created,
     note_created,
     presence_changed,
     queue_changed,
@@ -30,7 +31,6 @@ from botdesk.models import (
     AgentPresence,
     Conversation,
     ConversationStatus,
-    Message,
     Note,
     Presence,
     RetentionClass,
@@ -38,6 +38,7 @@ from botdesk.models import (
     SenderKind,
     utcnow,
 )
+from botdesk.models.conversations import MESSAGES
 from botdesk.notices import notice
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, MessageContent
@@ -146,32 +147,96 @@ def _owned(session: Session, staff: StaffContext, conversation_id: uuid.UUID) ->
     return conversation
 
 
+# Built once (see db.py): the agent's next seq, only while they (or an admin) have the chat.
+_AGENT_SEQ = (
+    update(Conversation)
+    .where(
+        Conversation.id == bindparam("b_id"),
+        Conversation.tenant_id == bindparam("b_tenant"),
+        Conversation.status == _S.WITH_AGENT,
+        or_(
+            Conversation.assigned_agent_id == bindparam("b_agent"),
+            bindparam("b_admin", type_=Boolean),
+        ),
+    )
+    .values(last_seq=Conversation.last_seq + 1, last_activity_at=bindparam("b_now"))
+    .returning(Conversation.last_seq, Conversation.wrapped_key)
+)
+_INSERT_MESSAGE = insert(MESSAGES)
+
+
 def reply(
     runtime: Runtime,
-    session: Session,
+    unit: WriteUnit,
     staff: StaffContext,
     conversation_id: uuid.UUID,
     text: str,
     client_message_id: str | None = None,
-) -> Message:
-    """The agent writes to the shopper; a retry with the same client id is stored once."""
-    conversation = _owned(session, staff, conversation_id)
-    if client_message_id is not None:
-        earlier = access.message_by_client_id(session, conversation, client_message_id)
-        if earlier is not None:
-            return earlier
-    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
-    message = append_message(
-        session,
-        cipher,
-        conversation,
-        SenderKind.AGENT,
-        MessageContent(text, author=staff.user.display_name),
-        client_message_id=client_message_id,
+) -> int:
+    """The agent writes to the shopper; returns the message's seq.
+
+    The agent's half of a live chat runs as hot as the shopper's (actions/messages.py): one
+    conditional UPDATE … RETURNING checks the chat is theirs and numbers the message, then
+    one INSERT. A retry with the same client id gets the first one's seq (the caller asks
+    `earlier_reply` after the IntegrityError rolled this unit back).
+    """
+    require_agent(staff)
+    now = utcnow()
+    row = unit.connection.execute(
+        _AGENT_SEQ,
+        {
+            "b_id": conversation_id,
+            "b_tenant": staff.tenant.id,
+            "b_agent": staff.user.id,
+            "b_admin": staff.role is Role.ADMIN,
+            "b_now": now,
+        },
+    ).first()
+    if row is None:  # says why, as every other agent action does
+        _owned(unit.orm(), staff, conversation_id)
+        raise Conflict("this conversation is not with an agent")
+    seq, wrapped_key = row
+    tenant_key = runtime.tenants.get(staff.tenant.id).key
+    cipher = ConversationCipher.of(tenant_key, conversation_id, wrapped_key)
+    content = MessageContent(text, author=staff.user.display_name)
+    unit.connection.execute(
+        _INSERT_MESSAGE,
+        {
+            "tenant_id": staff.tenant.id,
+            "conversation_id": conversation_id,
+            "seq": seq,
+            "sender_kind": SenderKind.AGENT,
+            "sender_user_id": staff.user.id,
+            "client_message_id": client_message_id,
+            "reply_to_seq": None,
+            "body": cipher.seal(seq, content),
+            "created_at": now,
+        },
     )
-    message.sender_user_id = staff.user.id
-    _audit(session, staff, AuditAction.CONVERSATION_AGENT_REPLIED, conversation, seq=message.seq)
-    return message
+    record(
+        unit.orm(),
+        Actor.staff(staff.user.id),
+        AuditAction.CONVERSATION_AGENT_REPLIED,
+        tenant_id=staff.tenant.id,
+        target_kind="conversation",
+        target_id=conversation_id,
+        seq=seq,
+    )
+    unit.publish_after_commit(
+        message_created(staff.tenant.id, conversation_id, seq, SenderKind.AGENT.value)
+    )
+    return seq
+
+
+def earlier_reply(
+    runtime: Runtime, staff: StaffContext, conversation_id: uuid.UUID, client_message_id: str
+) -> int | None:
+    """The seq a retried reply (same client id) was first stored under, if any."""
+    with runtime.db.connect() as connection:
+        earlier = access.sealed_message_by_client_id(
+            connection, staff.tenant.id, conversation_id, client_message_id
+        )
+    return earlier.seq if earlier is not None else None
 
 
 def add_note(

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
@@ -204,9 +205,19 @@ def _reply(
     text: str,
     client_message_id: str | None,
 ) -> int:
-    with runtime.db.session() as session:
-        staff = staff_in(session, request)
-        return agents.reply(runtime, session, staff, conversation_id, text, client_message_id).seq
+    staff: access.StaffContext | None = None
+    try:
+        with runtime.db.write() as unit:
+            staff = staff_in(unit.orm(), request)
+            return agents.reply(runtime, unit, staff, conversation_id, text, client_message_id)
+    except IntegrityError:
+        # A retried send (same client id) stored before, or racing its twin: the first seq.
+        if staff is None or client_message_id is None:
+            raise
+        seq = agents.earlier_reply(runtime, staff, conversation_id, client_message_id)
+        if seq is None:
+            raise
+        return seq
 
 
 @router.post("/conversations/{conversation_id}/notes", status_code=201)
