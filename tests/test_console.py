@@ -29,7 +29,11 @@ def sign_in(client: httpx.Client, user: User, password: str = PASSWORD) -> httpx
 
 def audit(runtime: Runtime, action: str) -> list[AuditEntry]:
     with runtime.db.session() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
 
 
 def test_signed_out_visitors_are_sent_to_the_login_page(browser: httpx.Client) -> None:
