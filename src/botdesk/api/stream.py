@@ -47,18 +47,39 @@ _QUEUE_EVENTS = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
 _WAITING = frozenset({ConversationStatus.QUEUED})
 
 
-async def until_either_ends(*jobs: Coroutine[Any, Any, None]) -> None:
-    """Run a socket's jobs (send, receive) until one ends; cancel the rest, re-raise its error."""
-    tasks = [asyncio.create_task(job) for job in jobs]
+async def until_either_ends(
+    first: Coroutine[Any, Any, None], second: Coroutine[Any, Any, None]
+) -> None:
+    """Run a socket's two jobs (send, receive) until one ends; stop the other, re-raise errors.
+
+    The first runs in the caller's own task and only the second gets one: an idle socket
+    holds one task fewer (memory per open widget is a target of the serving core).
+    """
+    me = asyncio.current_task()
+    assert me is not None
+    other = asyncio.create_task(second)
+    state = {"over": False, "interrupted": False}
+
+    def interrupt(_task: asyncio.Task[None]) -> None:
+        if not state["over"]:
+            state["interrupted"] = True
+            me.cancel()
+
+    other.add_done_callback(interrupt)
     try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await first
+    except asyncio.CancelledError:
+        if not state["interrupted"]:
+            raise  # cancelled from outside: the connection is going away
+        me.uncancel()
     finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    for task in done:
-        task.result()
+        state["over"] = True
+        other.remove_done_callback(interrupt)
+        other.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await other
+    if state["interrupted"] and not other.cancelled():
+        other.result()  # the second job's error (a disconnect), if it had one
 
 
 def _typing_frame(frame: str) -> bool | None:
