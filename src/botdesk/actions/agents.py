@@ -313,39 +313,58 @@ def close(
 
 
 def answer_offline_message(
-    runtime: Runtime, session: Session, staff: StaffContext, conversation_id: uuid.UUID, text: str
+    runtime: Runtime, staff: StaffContext, conversation_id: uuid.UUID, text: str
 ) -> None:
-    """Reply by email to a message left while nobody was online, then close it."""
+    """Reply by email to a message left while nobody was online, then close it.
+
+    The mail goes out between two transactions, never inside one: the mail server may take
+    seconds. Mail first: if the server refuses, nothing is recorded as answered. Two agents
+    answering the same message at once may both mail; the second then gets 409.
+    """
     require_agent(staff)
-    conversation = access.conversation_for_staff(session, staff, conversation_id)
-    if conversation.status is not _S.OFFLINE_MESSAGE:
-        raise Conflict("this is not an unanswered offline message")
-    cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
-    address = cipher.open_form(conversation.form_data).get("email")
+    with runtime.db.read() as session:
+        conversation = _offline_message(session, staff, conversation_id)
+        cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
+        address = cipher.open_form(conversation.form_data).get("email")
+        language = conversation.language
     if not address:
         raise Conflict("this message has no email address to answer")
-    # Mail first: if the server refuses, nothing is recorded as answered.
     try:
         send_mail(
             runtime.settings,
             to=address,
-            subject=f"{staff.tenant.name}: {notice('answered_by_email', conversation.language)}",
+            subject=f"{staff.tenant.name}: {notice('answered_by_email', language)}",
             body=text,
         )
     except MailUnavailable:
         raise MailNotAvailable("email cannot be sent right now; try again later") from None
-    message = append_message(
-        session,
-        cipher,
-        conversation,
-        SenderKind.AGENT,
-        MessageContent(text, author=staff.user.display_name),
-    )
-    message.sender_user_id = staff.user.id
-    conversation.assigned_agent_id = staff.user.id
-    conversation.outcome = "answered_by_email"
-    transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
-    _audit(
-        session, staff, AuditAction.CONVERSATION_ANSWERED_BY_EMAIL, conversation, seq=message.seq
-    )
-    publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))
+    with runtime.db.session() as session:
+        conversation = _offline_message(session, staff, conversation_id)
+        message = append_message(
+            session,
+            cipher,
+            conversation,
+            SenderKind.AGENT,
+            MessageContent(text, author=staff.user.display_name),
+        )
+        message.sender_user_id = staff.user.id
+        conversation.assigned_agent_id = staff.user.id
+        conversation.outcome = "answered_by_email"
+        transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
+        _audit(
+            session,
+            staff,
+            AuditAction.CONVERSATION_ANSWERED_BY_EMAIL,
+            conversation,
+            seq=message.seq,
+        )
+        publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))
+
+
+def _offline_message(
+    session: Session, staff: StaffContext, conversation_id: uuid.UUID
+) -> Conversation:
+    conversation = access.conversation_for_staff(session, staff, conversation_id)
+    if conversation.status is not _S.OFFLINE_MESSAGE:
+        raise Conflict("this is not an unanswered offline message")
+    return conversation

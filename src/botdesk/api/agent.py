@@ -267,12 +267,19 @@ def close(
 
 
 @router.post("/conversations/{conversation_id}/email-reply")
-def email_reply(
-    conversation_id: uuid.UUID,
-    body: TextIn,
-    staff: CurrentStaff,
-    session: SessionDep,
-    runtime: RuntimeDep,
+async def email_reply(
+    conversation_id: uuid.UUID, body: TextIn, request: StaffRequestDep, runtime: RuntimeDep
 ) -> dict[str, str]:
-    agents.answer_offline_message(runtime, session, staff, conversation_id, _text(runtime, body))
+    # Signed in through a reading session: the mail server may take seconds to answer, and
+    # no transaction (on SQLite: the write lock) may be open meanwhile.
+    text = _text(runtime, body)
+    await runtime.run(_email_reply, runtime, request, conversation_id, text)
     return {"status": _S.CLOSED.value}
+
+
+def _email_reply(
+    runtime: Runtime, request: StaffRequest, conversation_id: uuid.UUID, text: str
+) -> None:
+    with runtime.db.read() as session:
+        staff = staff_in(session, request)
+    agents.answer_offline_message(runtime, staff, conversation_id, text)
