@@ -195,5 +195,6 @@ def test_an_unusable_stored_model_is_retrained(
     assert texts(say(chat, "how much is shipping?")) == [
         "Delivery to Finland is **4.90 €**, free over 50 €."
     ]
+    runtime.bots.finish_saving()  # the retrained model is stored from a thread of its own
     with runtime.db.session() as session:
         assert session.scalar(select(BotModel.archive)).startswith(b"PK")

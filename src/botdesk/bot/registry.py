@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,14 @@ class BotRegistry:
         version = store.latest_version(session, tenant_id)
         if version is None:
             return None
+        return self._cached(tenant_id, version, lambda: self._build(session, tenant_id, version[0]))
+
+    def _cached(
+        self,
+        tenant_id: uuid.UUID,
+        version: tuple[int, str],
+        build: Callable[[], ContentResponder | None],
+    ) -> ContentResponder | None:
         entry = self._bots.get(tenant_id)
         if entry is not None and entry.version == version:
             return entry.responder
@@ -55,7 +64,10 @@ class BotRegistry:
         with self._lock:
             entry = self._bots.get(tenant_id)
             if entry is None or entry.version != version:
-                entry = _Entry(version, self._build(session, tenant_id, version[0]))
+                built = build()
+                if built is None:
+                    return None
+                entry = _Entry(version, built)
                 self._bots[tenant_id] = entry
         return entry.responder
 
@@ -69,30 +81,25 @@ class BotRegistry:
         """
         if version is None:
             return None
-        entry = self._bots.get(tenant_id)
-        if entry is not None and entry.version == version:
-            return entry.responder
-        with self._lock:
-            entry = self._bots.get(tenant_id)
-            if entry is None or entry.version != version:
-                with db.read() as session:
-                    stored, model = self._stored(session, tenant_id)
-                if stored is None:
-                    return None
-                if model is None:
-                    model = train_model(stored.content)
-                    # Stored from a thread of its own: the caller may be inside a write
-                    # transaction (SQLite has one writer), and serving need not wait for it.
-                    saving = threading.Thread(
-                        target=_save_model,
-                        args=(db, tenant_id, stored.version, model),
-                        name="botdesk-save-model",
-                    )
-                    saving.start()
-                    self._saving.append(saving)
-                entry = _Entry(version, self._responder(stored.content, model))
-                self._bots[tenant_id] = entry
-        return entry.responder
+        return self._cached(tenant_id, version, lambda: self._load(db, tenant_id))
+
+    def _load(self, db: Database, tenant_id: uuid.UUID) -> ContentResponder | None:
+        with db.read() as session:
+            stored, model = self._stored(session, tenant_id)
+        if stored is None:
+            return None
+        if model is None:
+            model = train_model(stored.content)
+            # Stored from a thread of its own: the caller may be inside a write transaction
+            # (SQLite has one writer), and serving need not wait for it.
+            saving = threading.Thread(
+                target=_save_model,
+                args=(db, tenant_id, stored.version, model),
+                name="botdesk-save-model",
+            )
+            saving.start()
+            self._saving.append(saving)
+        return self._responder(stored.content, model)
 
     def finish_saving(self, timeout: float = 60.0) -> None:
         """Wait for trained models still being stored (before the database is closed)."""
