@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from botdesk.bot.keywords import KeywordResponder
 from botdesk.bot.registry import BotRegistry
 from botdesk.bot.responder import Responder
 from botdesk.broker import create_broker
@@ -63,15 +61,11 @@ class Runtime:
         elif event.type is EventType.PRESENCE_CHANGED:
             self.tenants.presence_changed(event.tenant_id)
 
-    def responder_for(self, session: Session, tenant: Tenant) -> Responder:
-        """The tenant's bot, or the keyword responder for a tenant with no content yet."""
-        return self.responder_of(self.tenants.get(tenant.id)) or KeywordResponder()
-
     def responder_of(self, entry: TenantEntry) -> Responder | None:
         """The bot for the content version the tenant cache knows; None without content."""
         return self.bots.serve(self.db, entry.tenant.id, entry.content_version)
 
-    def entity_patterns_for(self, session: Session, tenant: Tenant) -> EntityPatterns:
+    def entity_patterns_for(self, tenant: Tenant) -> EntityPatterns:
         """The tenant's order and tracking number shapes (defaults for a tenant with no bot)."""
         return self.patterns_of(self.tenants.get(tenant.id))
 

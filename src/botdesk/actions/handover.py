@@ -104,7 +104,7 @@ def _prefill(
     cipher = ConversationCipher(runtime.keyring, tenant, conversation)
     start = max(0, conversation.last_seq - PREFILL_SCAN)
     rows = access.messages_after(session, conversation, start, PREFILL_SCAN)
-    patterns = runtime.entity_patterns_for(session, tenant)
+    patterns = runtime.entity_patterns_for(tenant)
     found: dict[str, str] = {}
     for message in decrypt_all(cipher, rows):
         if message.sender is not SenderKind.VISITOR:
@@ -172,7 +172,7 @@ def submit_form(
         if conversation.status is not _S.PRE_CHAT_FORM:
             raise Conflict("there is no form to send; ask for a person first")
         form = _form(runtime, session, tenant, conversation)
-        patterns = runtime.entity_patterns_for(session, tenant)
+        patterns = runtime.entity_patterns_for(tenant)
         cleaned, errors = _validate(
             data,
             form,

@@ -66,7 +66,7 @@ def index_values(
     Values that do not normalise (a phone number no region reads) are skipped: the index is a
     finding aid, and a value we cannot read the same way twice could never be found anyway.
     """
-    regions = phone_regions(tenant, runtime.entity_patterns_for(session, tenant).phone_regions)
+    regions = phone_regions(tenant, runtime.entity_patterns_for(tenant).phone_regions)
     key = index_key(runtime.keyring, tenant)
     known = access.subject_digests(session, tenant.id, conversation_id)
     added = 0
@@ -91,7 +91,7 @@ def _lookup(
     session: Session, runtime: Runtime, scope: SubjectScope, kind: SubjectKind, value: str
 ) -> list[Conversation]:
     tenant = scope.tenant
-    regions = phone_regions(tenant, runtime.entity_patterns_for(session, tenant).phone_regions)
+    regions = phone_regions(tenant, runtime.entity_patterns_for(tenant).phone_regions)
     try:
         normalised = normalise(kind, value, regions)
     except NotASubjectValue as exc:
