@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event, update
 
-from botdesk.models import Conversation, ConversationStatus
+from botdesk.models import Conversation, ConversationStatus, Tenant
 from botdesk.runtime import Runtime
 from tests.conftest import Personas, start_chat
 
@@ -57,6 +57,7 @@ def test_a_message_to_the_bot_is_one_read_and_two_short_writes(
 ) -> None:
     chat = start_chat(api, "acme", "en")
     assert chat.send("hello").status_code == 201  # warms the node's caches
+    runtime.bots.finish_saving()  # the model trained for it is stored from a thread
     with statements(runtime) as seen:
         answered = chat.send("how much does delivery cost?")
     assert answered.status_code == 201 and answered.json()["replies"]
@@ -74,6 +75,7 @@ def test_a_message_while_an_agent_has_the_chat_skips_the_bot(
 ) -> None:
     chat = start_chat(api, "acme", "en")
     assert chat.send("hello").status_code == 201
+    runtime.bots.finish_saving()
     with runtime.db.session() as session:
         session.execute(
             update(Conversation)
@@ -110,7 +112,8 @@ def test_a_tenant_change_reaches_the_cache_at_once(
     assert default != "sv"  # acme does not speak Swedish yet
     assert runtime.tenants.cached(personas.alice.tenant.id) is not None
     with runtime.db.session() as session:
-        tenant = session.merge(personas.alice.tenant)
+        # Loaded afresh: merging the persona's object would write its stale columns back.
+        tenant = session.get_one(Tenant, personas.alice.tenant.id)
         before = list(tenant.languages)
         configure_tenant(session, Actor.operator(), tenant, languages=[*before, "sv"])
     try:
@@ -118,7 +121,7 @@ def test_a_tenant_change_reaches_the_cache_at_once(
         assert opened_in("sv") == "sv"
     finally:
         with runtime.db.session() as session:
-            tenant = session.merge(personas.alice.tenant)
+            tenant = session.get_one(Tenant, personas.alice.tenant.id)
             configure_tenant(session, Actor.operator(), tenant, languages=before)
 
 
@@ -133,6 +136,7 @@ def test_an_agents_reply_signs_in_and_writes_in_one_short_unit(
     agent.online()
     chat = queued_chat(api)
     assert agent.post(f"/conversations/{chat.id}/accept").status_code == 200
+    runtime.bots.finish_saving()
     first = {"text": "Hi! Let me check.", "client_message_id": "r-1"}
     assert agent.post(f"/conversations/{chat.id}/messages", first).status_code == 201
     with statements(runtime) as seen:
