@@ -43,7 +43,7 @@ from botdesk import access, schema  # noqa: E402
 from botdesk.actions.audit import Actor  # noqa: E402
 from botdesk.actions.tenants import create_tenant  # noqa: E402
 from botdesk.actions.users import create_user  # noqa: E402
-from botdesk.app import create_app  # noqa: E402
+from botdesk.app import UVICORN_OPTIONS, create_app  # noqa: E402
 from botdesk.models import Base, Role, Tenant, User  # noqa: E402
 from botdesk.runtime import Runtime, build_runtime  # noqa: E402
 from botdesk.settings import Settings, generate_master_key  # noqa: E402
@@ -233,7 +233,11 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(
-            create_app(runtime), log_config=None, access_log=False, lifespan="off"
+            create_app(runtime),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            **UVICORN_OPTIONS,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(

@@ -188,3 +188,17 @@ def test_widget_settings(api: httpx.Client, personas: Personas) -> None:
         "texts": {},
     }
     assert api.get("/api/v1/tenants/nope/widget").status_code == 404
+
+
+def test_the_stream_declines_per_message_compression(
+    api: httpx.Client, server: LiveServer, personas: Personas
+) -> None:
+    """Browsers offer permessage-deflate; taking it would cost each idle socket its zlib state."""
+    chat = start_chat(api, "acme", "en")
+    url = server.url.replace("http://", "ws://") + f"/api/v1/conversations/{chat.id}/stream"
+    with connect(url, open_timeout=10) as ws:  # the client offers permessage-deflate by default
+        assert ws.request is not None and "permessage-deflate" in str(ws.request.headers)
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+        ws.send(json.dumps({"type": "hello", "token": chat.token, "after": 0}))
+        assert frames_until(ws, "ready")[-1]["type"] == "ready"

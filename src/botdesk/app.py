@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import swagger_ui
 from fastapi import FastAPI
@@ -29,6 +30,14 @@ from botdesk.web import account, canned, console, settings, shop, subjects
 WEB_STATIC = Path(web.__file__).resolve().parent / "static"
 # Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
 SWAGGER_STATIC = Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+# How `botdesk serve` (and the test server) runs the app under uvicorn. The widget's frames are a
+# few hundred bytes of JSON: per-message compression would save nothing, yet every browser
+# offers it and each socket would then hold ~50 KB of zlib state (measured with tracemalloc on
+# 1,000 sockets), more than the rest of an idle socket together. sans-I/O is uvicorn's leanest
+# WebSocket protocol.
+UVICORN_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 async def _hear_other_nodes(runtime: Runtime) -> None:

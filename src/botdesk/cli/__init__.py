@@ -97,7 +97,7 @@ def serve(
     """Serve the API, console and demo shop."""
     import uvicorn
 
-    from botdesk.app import create_app
+    from botdesk.app import UVICORN_OPTIONS, create_app
     from botdesk.logs import configure_logging
 
     with runtime_for_cli() as runtime:
@@ -120,7 +120,7 @@ def serve(
             log_config=None,
             access_log=False,
             proxy_headers=False,
-            ws="websockets-sansio",
+            **UVICORN_OPTIONS,
         )
         typer.echo(f"botdesk serving on http://{host}:{port}", err=True)
         uvicorn.Server(config).run(sockets=[sock])
