@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, bindparam, insert, or_, update
+from sqlalchemy import Boolean, bindparam, or_, update
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
 from botdesk.access import StaffContext, require_agent
 from botdesk.actions.audit import Actor, AuditAction, record
-from botdesk.actions.conversations import append_message, status_was_changed, transition
+from botdesk.actions.conversations import (
+    INSERT_MESSAGE,
+    append_message,
+    message_row,
+    status_was_changed,
+    transition,
+)
 from botdesk.db import WriteUnit, publish_after_commit
 from botdesk.errors import Conflict, Forbidden, Invalid, MailNotAvailable, NotFound
 from botdesk.events import (
@@ -38,7 +44,6 @@ from botdesk.models import (
     SenderKind,
     utcnow,
 )
-from botdesk.models.conversations import MESSAGES
 from botdesk.notices import notice
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, MessageContent
@@ -162,7 +167,6 @@ _AGENT_SEQ = (
     .values(last_seq=Conversation.last_seq + 1, last_activity_at=bindparam("b_now"))
     .returning(Conversation.last_seq, Conversation.wrapped_key)
 )
-_INSERT_MESSAGE = insert(MESSAGES)
 
 
 def reply(
@@ -200,18 +204,17 @@ def reply(
     cipher = ConversationCipher.of(tenant_key, conversation_id, wrapped_key)
     content = MessageContent(text, author=staff.user.display_name)
     unit.connection.execute(
-        _INSERT_MESSAGE,
-        {
-            "tenant_id": staff.tenant.id,
-            "conversation_id": conversation_id,
-            "seq": seq,
-            "sender_kind": SenderKind.AGENT,
-            "sender_user_id": staff.user.id,
-            "client_message_id": client_message_id,
-            "reply_to_seq": None,
-            "body": cipher.seal(seq, content),
-            "created_at": now,
-        },
+        INSERT_MESSAGE,
+        message_row(
+            staff.tenant.id,
+            conversation_id,
+            seq,
+            SenderKind.AGENT,
+            cipher.seal(seq, content),
+            now,
+            sender_user_id=staff.user.id,
+            client_message_id=client_message_id,
+        ),
     )
     record(
         unit.orm(),

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from botdesk import access
 from botdesk.actions.audit import Actor
+from botdesk.actions.conversations import INSERT_MESSAGE, message_row
 from botdesk.actions.handover import open_handover
 from botdesk.actions.samples import Question, maybe_sample
 from botdesk.bot.keywords import KeywordResponder
 from botdesk.bot.responder import Turn
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
-from botdesk.models.conversations import MESSAGES
 from botdesk.pii import Entity, EntityPatterns
 from botdesk.runtime import Runtime
 from botdesk.tenant_cache import TenantEntry
@@ -43,7 +43,6 @@ _BOT_SEQS = (
     )
     .returning(Conversation.last_seq)
 )
-_INSERT_MESSAGE = insert(MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -110,18 +109,17 @@ def take_bot_turn(
         ]
         if replies:
             unit.connection.execute(
-                _INSERT_MESSAGE,
+                INSERT_MESSAGE,
                 [
-                    {
-                        "tenant_id": tenant.id,
-                        "conversation_id": conversation.id,
-                        "seq": reply.seq,
-                        "sender_kind": SenderKind.BOT,
-                        "client_message_id": None,
-                        "reply_to_seq": reply.reply_to_seq,
-                        "body": cipher.seal(reply.seq, reply.content),
-                        "created_at": now,
-                    }
+                    message_row(
+                        tenant.id,
+                        conversation.id,
+                        reply.seq,
+                        SenderKind.BOT,
+                        cipher.seal(reply.seq, reply.content),
+                        now,
+                        reply_to_seq=reply.reply_to_seq,
+                    )
                     for reply in replies
                 ],
             )

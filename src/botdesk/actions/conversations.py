@@ -4,12 +4,13 @@ turn are `actions/messages.py` and `actions/bot_turns.py`; erasure is `actions/e
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from botdesk import access
@@ -27,7 +28,7 @@ from botdesk.models import (
     check_transition,
     utcnow,
 )
-from botdesk.models.conversations import REACHES_A_HUMAN
+from botdesk.models.conversations import MESSAGES, REACHES_A_HUMAN
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
 
@@ -102,6 +103,36 @@ def _start(
         target_id=conversation_id,
     )
     return StartedConversation(conversation, tenant, token)
+
+
+# The hot paths' INSERT (actions/messages.py, bot_turns.py, agents.py): Core, built once.
+INSERT_MESSAGE = insert(MESSAGES)
+
+
+def message_row(
+    tenant_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    seq: int,
+    sender: SenderKind,
+    body: bytes,
+    created_at: dt.datetime,
+    *,
+    sender_user_id: uuid.UUID | None = None,
+    client_message_id: str | None = None,
+    reply_to_seq: int | None = None,
+) -> dict[str, object]:
+    """One `messages` row for `INSERT_MESSAGE`, its body already sealed under its seq."""
+    return {
+        "tenant_id": tenant_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "sender_kind": sender,
+        "sender_user_id": sender_user_id,
+        "client_message_id": client_message_id,
+        "reply_to_seq": reply_to_seq,
+        "body": body,
+        "created_at": created_at,
+    }
 
 
 def append_message(

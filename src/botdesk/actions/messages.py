@@ -17,16 +17,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from botdesk import access
 from botdesk.actions.bot_turns import BotTurnInput, take_bot_turn
+from botdesk.actions.conversations import INSERT_MESSAGE, message_row
 from botdesk.actions.subjects import index_values
 from botdesk.errors import Conflict, NotFound
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
-from botdesk.models.conversations import MESSAGES
 from botdesk.pii import Entity, detect
 from botdesk.runtime import Runtime
 from botdesk.subjects import ENTITY_KINDS
@@ -52,7 +52,6 @@ _NEXT_SEQ = (
     .values(last_seq=Conversation.last_seq + 1, last_activity_at=bindparam("b_now"))
     .returning(Conversation.last_seq, Conversation.status)
 )
-_INSERT_MESSAGE = insert(MESSAGES)
 
 
 class _Closed(Exception):
@@ -124,18 +123,18 @@ def store_visitor_message(
             seq, status = row
             if status is ConversationStatus.CLOSED:
                 raise _Closed
+            body = cipher.seal(seq, MessageContent(text))
             unit.connection.execute(
-                _INSERT_MESSAGE,
-                {
-                    "tenant_id": conversation.tenant_id,
-                    "conversation_id": conversation.id,
-                    "seq": seq,
-                    "sender_kind": SenderKind.VISITOR,
-                    "client_message_id": client_message_id,
-                    "reply_to_seq": None,
-                    "body": cipher.seal(seq, MessageContent(text)),
-                    "created_at": now,
-                },
+                INSERT_MESSAGE,
+                message_row(
+                    conversation.tenant_id,
+                    conversation.id,
+                    seq,
+                    SenderKind.VISITOR,
+                    body,
+                    now,
+                    client_message_id=client_message_id,
+                ),
             )
             indexable = [
                 (ENTITY_KINDS[e.type], e.value) for e in entities if e.type in ENTITY_KINDS
