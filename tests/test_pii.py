@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from botdesk.pii import Entity, EntityPatterns, EntityType, detect, entity_values, mask, redact
+from botdesk.pii import (
+    TRACKING_FORMATS,
+    Entity,
+    EntityPatterns,
+    EntityType,
+    detect,
+    entity_values,
+    mask,
+    redact,
+)
 from botdesk.pii.contacts import find_phones
+from tests import parcels
 
 NORDIC = EntityPatterns.from_config(
     {
@@ -411,3 +421,171 @@ def test_the_region_that_reads_the_whole_number_wins() -> None:
     assert found("call 07912 345678", british) == [
         (EntityType.PHONE, "07912 345678", "+447912345678")
     ]
+
+
+# --- Carriers' tracking numbers (the formats behind botdesk.orders.carriers) ----------------
+
+
+EVERY_FORMAT = EntityPatterns(
+    order_number=r"4\d{7}",
+    tracking_numbers=tuple(TRACKING_FORMATS),
+    phone_regions=("FI", "SE", "NO", "DK"),
+)
+
+
+def _grouped(digits: str, size: int, separator: str = " ") -> str:
+    return separator.join(digits[i : i + size] for i in range(0, len(digits), size))
+
+
+# Phone numbers that are also 10 digits passing DHL's mod-7 check: 040 ... and +47 9...
+_FI_MOBILE_MOD7 = parcels.dhl_waybill("040123456")
+_NO_MOBILE_MOD7 = parcels.dhl_waybill("479123456")
+PN_SE, PN_DK = parcels.POSTNORD_SE, parcels.POSTNORD_DK
+BRING_PACKAGE, BRING_SHIPMENT = parcels.BRING_PACKAGE, parcels.BRING_SHIPMENT
+WAYBILL, UPS = parcels.DHL_WAYBILL, parcels.UPS_SAMPLE
+
+# (format, message, the number as written in it, its value): the ways shoppers paste or type.
+CARRIER_NUMBERS = [
+    ("postnord", f"var är paketet {PN_SE}?", PN_SE, PN_SE),
+    ("postnord", f"kolli-id 00{PN_SE} tack", f"00{PN_SE}", f"00{PN_SE}"),
+    ("postnord", f"se (00) {PN_SE}.", f"(00) {PN_SE}", f"00{PN_SE}"),
+    ("postnord", f"nr {_grouped(PN_SE, 4)} ok", _grouped(PN_SE, 4), PN_SE),
+    ("postnord", f"pakke {PN_DK}", PN_DK, PN_DK),
+    ("bring", f"sporing {BRING_PACKAGE}!", BRING_PACKAGE, BRING_PACKAGE),
+    (
+        "bring",
+        f"pakke {_grouped(BRING_PACKAGE, 3, '-')}",
+        _grouped(BRING_PACKAGE, 3, "-"),
+        BRING_PACKAGE,
+    ),
+    ("bring", f"sendingsnummer {BRING_SHIPMENT}", BRING_SHIPMENT, BRING_SHIPMENT),
+    (
+        "matkahuolto",
+        f"seurantakoodi {parcels.MATKAHUOLTO}",
+        parcels.MATKAHUOLTO,
+        parcels.MATKAHUOLTO,
+    ),
+    ("matkahuolto", "koodi mh 1234567890 ei toimi", "mh 1234567890", parcels.MATKAHUOLTO),
+    ("dhl", f"DHL-lähetys {WAYBILL} ei liiku", WAYBILL, WAYBILL),
+    (
+        "dhl",
+        f"dhl:n rahtikirja {WAYBILL[:2]} {WAYBILL[2:6]} {WAYBILL[6:]}",
+        f"{WAYBILL[:2]} {WAYBILL[2:6]} {WAYBILL[6:]}",
+        WAYBILL,
+    ),
+    ("dhl", f"pakke {parcels.DHL_JJD} fra Tyskland", parcels.DHL_JJD, parcels.DHL_JJD),
+    ("dhl", "paket jvgl 0599 9900 0000 0001 idag", "jvgl 0599 9900 0000 0001", parcels.DHL_JVGL),
+    ("ups", f"tracking {UPS}", UPS, UPS),
+    ("ups", "UPS: 1z 999 aa1 01 2345 678 4", "1z 999 aa1 01 2345 678 4", UPS),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "written", "value"), CARRIER_NUMBERS)
+def test_carrier_tracking_numbers_as_typed(name: str, text: str, written: str, value: str) -> None:
+    assert found(text, EVERY_FORMAT) == [(EntityType.TRACKING_NUMBER, written, value)]
+    # The named format finds it, and no other format would have.
+    assert found(text, EntityPatterns(tracking_numbers=(name,))) == found(text, EVERY_FORMAT)
+    others = tuple(other for other in TRACKING_FORMATS if other != name)
+    assert detect(text, EntityPatterns(tracking_numbers=others)) == []
+
+
+def test_carrier_numbers_cover_every_format() -> None:
+    tested = {name for name, *_ in CARRIER_NUMBERS} | {"upu_s10", "posti_jjfi"}
+    assert tested == set(TRACKING_FORMATS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"paket {parcels.wrong_check(parcels.POSTNORD_SE)}",
+        f"paket 00{parcels.wrong_check(parcels.POSTNORD_DK)}",
+        f"pakke {parcels.wrong_check(parcels.BRING_PACKAGE)}",
+        f"sendingsnummer {parcels.wrong_check(parcels.BRING_SHIPMENT)}",
+        f"DHL {parcels.wrong_check(parcels.DHL_WAYBILL)}",
+        f"UPS {parcels.wrong_check(parcels.UPS_SAMPLE)}",
+        # Valid GS1 numbers whose prefix is nobody's here: Finland (640-649) and Germany (400).
+        f"kolli {parcels.FINNISH_SSCC}",
+        f"kolli {parcels.with_gs1('34000000000012345')}",
+        f"sendingsnummer {parcels.with_gs1('4000000000012345')}",
+        # The right check digit, but not as labels print it (see the order and phone below).
+        f"kolli {parcels.POSTNORD_SE[:8]} {parcels.POSTNORD_SE[8:11]} {parcels.POSTNORD_SE[11:]}",
+        # Mod 7 passes, but a leading 0 is a phone's trunk prefix and "+" an international one.
+        f"DHL {_FI_MOBILE_MOD7}",
+        f"DHL +{_NO_MOBILE_MOD7}",
+        f"DHL +{WAYBILL}",  # no valid phone number, but written as one
+        "MH 123456789",  # too short for the Matkahuolto shape
+    ],
+)
+def test_carrier_numbers_failing_their_check_or_shape_are_ignored(text: str) -> None:
+    kinds = [e.type for e in detect(text, EVERY_FORMAT)]
+    assert EntityType.TRACKING_NUMBER not in kinds
+
+
+def test_a_bare_dhl_waybill_needs_dhl_in_the_message() -> None:
+    waybill = parcels.DHL_WAYBILL
+    assert detect(f"lähetys {waybill} ei liiku", EVERY_FORMAT) == []
+    for text in (f"DHL {waybill}", f"{waybill} (dhl)", f"Dhl:llä tuli {waybill}"):
+        assert entity_values(detect(text, EVERY_FORMAT), EntityType.TRACKING_NUMBER) == [waybill]
+    # "DHL" inside another word is no mention of DHL.
+    assert detect(f"ADHLX {waybill}", EVERY_FORMAT) == []
+    # DHL's lettered piece IDs need no mention.
+    assert entity_values(
+        detect(f"paketti {parcels.DHL_JJD}", EVERY_FORMAT), EntityType.TRACKING_NUMBER
+    ) == [parcels.DHL_JJD]
+
+
+# An order number and a Finnish mobile number side by side whose 18 digits happen to be a
+# valid Norwegian-prefixed SSCC: two things, not one parcel.
+_ORDER = "47030535"
+_MOBILE = parcels.with_gs1(_ORDER + "040123456")[8:]
+_MOBILE_WRITTEN = f"{_MOBILE[:3]} {_MOBILE[3:6]} {_MOBILE[6:]}"
+PHONE, ORDER, IBAN, CARD = (
+    EntityType.PHONE,
+    EntityType.ORDER_NUMBER,
+    EntityType.IBAN,
+    EntityType.CARD,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DHL soittaa numeroon 040 123 4567", [(PHONE, "040 123 4567")]),
+        ("DHL: 0401234567", [(PHONE, "0401234567")]),
+        (f"DHL: {_FI_MOBILE_MOD7}", [(PHONE, _FI_MOBILE_MOD7)]),
+        (f"DHL: +{_NO_MOBILE_MOD7}", [(PHONE, f"+{_NO_MOBILE_MOD7}")]),
+        ("DHL +358 40 123 4567", [(PHONE, "+358 40 123 4567")]),
+        ("DHL, puh 09 1234 5678", [(PHONE, "09 1234 5678")]),
+        ("DHL ring 070-123 45 67", [(PHONE, "070-123 45 67")]),
+        ("DHL ring 0701234567", [(PHONE, "0701234567")]),
+        ("DHL +46 70 123 45 67", [(PHONE, "+46 70 123 45 67")]),
+        ("DHL ring meg på 912 34 567", [(PHONE, "912 34 567")]),
+        ("DHL +47 912 34 567", [(PHONE, "+47 912 34 567")]),
+        ("DHL tilaus 40012345", [(ORDER, "40012345")]),
+        (
+            "DHL 40012345 40054321 40099999",
+            [(ORDER, "40012345"), (ORDER, "40054321"), (ORDER, "40099999")],
+        ),
+        (f"DHL tilaus {_ORDER} {_MOBILE_WRITTEN}", [(ORDER, _ORDER), (PHONE, _MOBILE_WRITTEN)]),
+        *[(f"DHL, tilille {spaced(account)}", [(IBAN, spaced(account))]) for account in IBANS],
+        *[(f"DHL, konto {account}", [(IBAN, account)]) for account in IBANS],
+        ("DHL kortti 4111 1111 1111 1111", [(CARD, "4111 1111 1111 1111")]),
+    ],
+)
+def test_phones_orders_ibans_and_cards_are_no_tracking_numbers(
+    text: str, expected: list[tuple[EntityType, str]]
+) -> None:
+    assert [(kind, written) for kind, written, _value in found(text, EVERY_FORMAT)] == expected
+
+
+def test_an_sscc_starting_37_is_no_american_express_card() -> None:
+    # American Express numbers have 15 digits; a Bring SSCC is 18 and can pass Luhn as well.
+    sscc = next(
+        code
+        for serial in range(1000)
+        if parcels.luhn_valid(code := parcels.with_gs1(f"3707000000000{serial:04d}"))
+    )
+    assert found(f"kolli {sscc}", EntityPatterns(tracking_numbers=("bring",))) == [
+        (EntityType.TRACKING_NUMBER, sscc, sscc)
+    ]
+    assert detect(f"kolli {sscc}", NORDIC) == []

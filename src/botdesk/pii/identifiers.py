@@ -104,12 +104,13 @@ def find_cards(text: str) -> Iterator[Entity]:
 
 def _plausible_issuer(digits: str) -> bool:
     """Whether the number starts with a card network's IIN range (Luhn alone passes 1 in 10)."""
-    two, four = int(digits[:2]), int(digits[:4])
+    # Lengths for the networks that fix them: an 18-digit "37..." is a Bring parcel's SSCC, not
+    # an American Express card, and the SSCC's own check digit is no Luhn digit.
+    two, four, length = int(digits[:2]), int(digits[:4]), len(digits)
     return (
-        digits[0] == "4"  # Visa
-        or 51 <= two <= 55  # Mastercard
-        or 2221 <= four <= 2720  # Mastercard 2-series
-        or two in (34, 37)  # American Express
+        (digits[0] == "4" and length in (13, 16, 19))  # Visa
+        or ((51 <= two <= 55 or 2221 <= four <= 2720) and length == 16)  # Mastercard
+        or (two in (34, 37) and length == 15)  # American Express
         or two in (36, 38, 39)  # Diners Club
         or 300 <= int(digits[:3]) <= 305  # Diners Club Carte Blanche
         or 3528 <= four <= 3589  # JCB
