@@ -29,7 +29,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from botdesk.bot.actions import build_actions
 from botdesk.bot.conversation_tests import run_dialogues
 from botdesk.bot.dialogue import ContentResponder
 from botdesk.bot.understanding import Understanding
@@ -134,7 +133,7 @@ def latency(content: TenantContent) -> dict[str, float]:
     model = IntentModel.train(examples)
     seconds = time.perf_counter() - started
     understanding = Understanding.of_content(content, model)
-    responder = ContentResponder(content, understanding, build_actions(None))
+    responder = ContentResponder(content, understanding)
     dialogues = run_dialogues(responder)
     samples = [
         "missä mun paketti on 40012345",

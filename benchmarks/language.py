@@ -176,7 +176,6 @@ def mb(field):
             return round(int(line.split()[1]) / 1024, 1)
 out = {"python": mb("VmRSS")}
 from botdesk.bot.registry import responder_from_content
-from botdesk.bot.actions import build_actions
 from botdesk.bot.dialogue import ContentResponder
 from botdesk.bot.understanding import Understanding
 from botdesk.content.loader import load_directory
@@ -189,7 +188,7 @@ else:
     model = IntentModel.load(Path(sys.argv[2]))
     out["intent model"] = mb("VmRSS")
     responder = ContentResponder(
-        content, Understanding.of_content(content, model), build_actions(None)
+        content, Understanding.of_content(content, model)
     )
 responder.understanding.understand("hvor lang tid tar leveringen", "fi")
 out["bot built"] = mb("VmRSS")

@@ -120,7 +120,16 @@ def runtime(
     """A migrated database with its runtime; PostgreSQL runs pair it with the Redis broker."""
     url = empty_database(backend)  # type: ignore[operator]
     redis_url = REDIS_URL if backend == "postgres" else None
-    settings = make_settings(url, tmp_path_factory.mktemp("data"), redis_url=redis_url)
+    settings = make_settings(
+        url,
+        tmp_path_factory.mktemp("data"),
+        redis_url=redis_url,
+        # The stand-in merchants and the demo merchant listen on loopback; a test that needs a
+        # failed verification sends its own X-Forwarded-For, so per-address limits never meet.
+        outbound_allowed_networks=["127.0.0.1/32"],
+        trusted_proxies=["127.0.0.1/32"],
+        order_lookup_timeout_seconds=3.0,
+    )
     runtime = build_runtime(settings)
     schema.upgrade(runtime.db.engine)
     yield runtime
@@ -186,6 +195,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         connection.execute(User.__table__.delete().where(User.id.not_in(user_ids)))
     # The rows went behind the node's back (no session, no event), so its caches must be told.
     runtime.tenants.clear()
+    runtime.orders.reset()
 
 
 @pytest.fixture(params=BACKENDS)

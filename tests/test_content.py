@@ -61,14 +61,15 @@ def test_a_missing_translation_is_reported_with_file_and_line(broken: Path) -> N
             "intents/track_order.yaml",
             "    cancelled:",
             "    canceled:",
-            "mini/intents/track_order.yaml:35: outcomes must be exactly processing, shipped, "
-            "delivered, cancelled, not_found, unavailable",
+            "mini/intents/track_order.yaml:45: outcomes must be exactly received, paid, packed, "
+            "shipped, out_for_delivery, delivery_failed, delivered, returned, cancelled, "
+            "tracking_link, tracking_unknown, not_found, too_many_attempts, unavailable",
         ),
         (
             "intents/track_order.yaml",
             "action: track_order",
             "action: track_parcel",
-            "mini/intents/track_order.yaml:34: unknown action 'track_parcel'; known: track_order",
+            "mini/intents/track_order.yaml:44: unknown action 'track_parcel'; known: track_order",
         ),
         (
             "intents/greeting.yaml",
@@ -105,7 +106,7 @@ def test_a_missing_translation_is_reported_with_file_and_line(broken: Path) -> N
             "dialogues/en.yaml",
             "intent: human_agent",
             "intent: talk_to_human",
-            "mini/dialogues/en.yaml:23: unknown intent 'talk_to_human'",
+            "mini/dialogues/en.yaml:25: unknown intent 'talk_to_human'",
         ),
     ],
 )

@@ -73,7 +73,7 @@ OWN_ACCOUNT: dict[tuple[str, str], str] = {
 SEARCHES = {("POST", "/console/subjects")}
 
 # Path parameters whose value names something of acme's (the rest are fixed words).
-OWNED_PARAMS = {"conversation_id", "reply_id", "slug", "user_id"}
+OWNED_PARAMS = {"conversation_id", "number", "reply_id", "slug", "user_id"}
 
 # One file each mount must serve (so a new mount fails until someone says what it serves).
 MOUNT_FILES = {"/static": "favicon.svg", "/api/v1/docs/assets": "swagger-ui.css"}
@@ -228,6 +228,7 @@ class World:
             "conversation_id": self.chat.id,
             "reply_id": self.reply_id,
             "slug": "acme",
+            "number": "40012345",  # an order at acme's (demo) merchant
             "user_id": self.alice_agent.user_id,
             "section": "privacy",
         }

@@ -19,7 +19,17 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from botdesk import __version__, web
-from botdesk.api import agent, agent_stream, errors, handover, health, stream, visitor, widget
+from botdesk.api import (
+    agent,
+    agent_stream,
+    demo_merchant,
+    errors,
+    handover,
+    health,
+    stream,
+    visitor,
+    widget,
+)
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.origins import OriginPolicy
 from botdesk.events import NODES_CHANNEL
@@ -37,7 +47,13 @@ SWAGGER_STATIC = Path(swagger_ui.__file__).resolve().parent / "static"
 # offers it and each socket would then hold ~50 KB of zlib state (measured with tracemalloc on
 # 1,000 sockets), more than the rest of an idle socket together. sans-I/O is uvicorn's leanest
 # WebSocket protocol.
-UVICORN_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
+# proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 by itself;
+# botdesk reads it only from BOTDESK_TRUSTED_PROXIES, in one place (clients.py).
+UVICORN_OPTIONS: dict[str, Any] = {
+    "ws": "websockets-sansio",
+    "ws_per_message_deflate": False,
+    "proxy_headers": False,
+}
 
 
 async def _hear_other_nodes(runtime: Runtime) -> None:
@@ -93,6 +109,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(canned.router)
     app.include_router(subjects.router)
     app.include_router(shop.router)
+    app.include_router(demo_merchant.router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=SWAGGER_STATIC), name="swagger")
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from botdesk import demo_merchant
 from botdesk.access import tenant_canned_replies
 from botdesk.actions.audit import Actor
 from botdesk.actions.bot_content import save_content
 from botdesk.actions.canned_replies import create_canned_reply
+from botdesk.actions.connectors import save_connector
 from botdesk.actions.tenants import configure_handover, create_tenant
 from botdesk.actions.users import create_user, grant_role
 from botdesk.content.loader import TenantContent, load_directory
-from botdesk.models import Role, Tenant, User
+from botdesk.models import DemoOrder, Role, Tenant, User
+from botdesk.orders.connectors import ConnectorConfig, ConnectorKind
 from botdesk.runtime import Runtime
 from botdesk.settings import ConfigError
 
@@ -174,3 +178,36 @@ def load_demo_content(runtime: Runtime) -> int:
     with runtime.db.session() as session:
         runtime.bots.responder(session, tenant_id)  # trains and stores the model if missing
     return version
+
+
+def seed_demo_orders(runtime: Runtime, slug: str = DEMO_SLUG, base_url: str | None = None) -> int:
+    """(Re)seed the demo merchant's orders, dated from now, and connect the tenant to it.
+
+    `base_url` is where botdesk serves the demo merchant (BOTDESK_BASE_URL by default).
+    """
+    now = dt.datetime.now(dt.UTC)
+    with runtime.db.session() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        assert tenant is not None, "seed the demo tenant first"
+        session.execute(delete(DemoOrder).where(DemoOrder.tenant_id == tenant.id))
+        for spec in demo_merchant.DEMO_ORDERS:
+            session.add(
+                DemoOrder(
+                    tenant_id=tenant.id,
+                    number=spec.number,
+                    document=demo_merchant.order_document(spec, now),
+                )
+            )
+        key = runtime.tenants.get(tenant.id).key
+        config = ConnectorConfig(
+            kind=ConnectorKind.GENERIC,
+            base_url=(base_url or runtime.settings.base_url) + demo_merchant.PATH.format(slug=slug),
+            options={
+                "auth": "bearer",
+                "mapping": demo_merchant.MAPPING,
+                "states": demo_merchant.STATES,
+            },
+            secrets={"token": demo_merchant.token(runtime.keyring, tenant.id)},
+        )
+        save_connector(session, Actor.operator(), tenant, key, config)
+    return len(demo_merchant.DEMO_ORDERS)

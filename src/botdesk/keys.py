@@ -98,6 +98,11 @@ def note_aad(conversation_id: uuid.UUID) -> bytes:
     return b"botdesk/note/v1|" + conversation_id.bytes
 
 
+def connector_secrets_aad(tenant_id: uuid.UUID) -> bytes:
+    """Binds an order connector's sealed secrets (under the tenant key) to their tenant."""
+    return b"botdesk/connector-secrets/v1|" + tenant_id.bytes
+
+
 def _totp_aad(user_id: uuid.UUID) -> bytes:
     return b"botdesk/totp-secret/v1|" + user_id.bytes
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,13 +14,17 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import select
 
+from botdesk.actions.connectors import HealthRecorder
 from botdesk.bot.registry import BotRegistry
 from botdesk.bot.responder import Responder
 from botdesk.broker import create_broker
+from botdesk.clients import ClientAddresses
 from botdesk.db import Database
 from botdesk.events import ALL_TENANTS, Event, EventType
 from botdesk.keys import KeyRing
 from botdesk.models import Tenant
+from botdesk.orders.outbound import OutboundPolicy
+from botdesk.orders.tracking import Health, OrderDesk
 from botdesk.pii import EntityPatterns
 from botdesk.settings import Settings
 from botdesk.tenant_cache import TenantCache, TenantEntry
@@ -36,9 +42,27 @@ class Runtime:
     bots: BotRegistry = field(default_factory=BotRegistry)
     tenants: TenantCache = field(init=False)
     workers: ThreadPoolExecutor = field(init=False)
+    clients: ClientAddresses = field(init=False)
+    orders: OrderDesk = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tenants = TenantCache(self.db, self.keyring, self.settings.tenant_cache_seconds)
+        settings = self.settings
+        self.tenants = TenantCache(self.db, self.keyring, settings.tenant_cache_seconds)
+        self.clients = ClientAddresses(settings.trusted_proxies)
+        self._health = HealthRecorder(self.db)
+        self.orders = OrderDesk(
+            OutboundPolicy.of(
+                settings.outbound_allowed_networks,
+                connect_timeout=settings.order_lookup_connect_seconds,
+                total_timeout=settings.order_lookup_timeout_seconds,
+                max_bytes=settings.order_lookup_max_bytes,
+            ),
+            self.keyring.derive("botdesk/client-address/v1"),
+            redis_url=settings.redis_url,
+            per_conversation=settings.tracking_failures_per_conversation,
+            per_address=settings.tracking_failures_per_address,
+            on_health=self._connector_health,
+        )
         self.db.local_listeners.append(self.hear)
         # The visitor API's blocking work runs here, not in the framework's 40-thread pool: on
         # one core, forty threads contending for the interpreter lock (and SQLite's one
@@ -58,8 +82,15 @@ class Runtime:
             self.tenants.clear()
         elif event.type is EventType.TENANT_CHANGED:
             self.tenants.invalidate(event.tenant_id)
+            self.orders.forget(event.tenant_id)
+            self._health.forget(event.tenant_id)
         elif event.type is EventType.PRESENCE_CHANGED:
             self.tenants.presence_changed(event.tenant_id)
+
+    def _connector_health(self, tenant_id: uuid.UUID, health: Health) -> None:
+        # Called on the event loop: the write goes to a worker, and at most once a minute.
+        if self._health.due(tenant_id, health, time.monotonic()):
+            self.workers.submit(self._health.write, tenant_id, health)
 
     def responder_of(self, entry: TenantEntry) -> Responder | None:
         """The bot for the content version the tenant cache knows; None without content."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MASTER_KEY_BYTES = 32
 # Values people paste from examples. Refused outside development so that a demo key never
@@ -71,6 +72,29 @@ class Settings(BaseSettings):
     tenant_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
     # Threads that do the visitor API's database work and the bot's thinking (runtime.py).
     worker_threads: Annotated[int, Field(ge=1, le=256)] = 4
+    # Proxies (addresses or networks) whose X-Forwarded-For is believed; see clients.py.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Private networks order connectors may reach anyway (the demo's merchant on loopback).
+    outbound_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    order_lookup_connect_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
+    order_lookup_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 8.0
+    order_lookup_max_bytes: Annotated[int, Field(ge=1024, le=10_000_000)] = 512 * 1024
+    # Failed order verifications (wrong email/postcode, unknown order) before a person is offered.
+    tracking_failures_per_conversation: Annotated[int, Field(ge=1, le=1000)] = 5
+    tracking_failures_per_address: Annotated[int, Field(ge=1, le=100_000)] = 20
+
+    @field_validator("trusted_proxies", "outbound_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for item in value:
+                try:
+                    ipaddress.ip_network(str(item), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -31,11 +31,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botdesk import queue
+from botdesk.access.orders import connector_config
 from botdesk.content import store
 from botdesk.errors import NotFound
 from botdesk.handover import HandoverPolicy
 from botdesk.keys import KeyRing
 from botdesk.models import Conversation, Tenant
+from botdesk.orders.connectors import ConnectorConfig
 
 if TYPE_CHECKING:
     from botdesk.db import Database
@@ -56,6 +58,8 @@ class TenantEntry:
     # Newest bot content (version, digest), or None for a tenant without content.
     content_version: tuple[int, str] | None
     loaded_at: float
+    # The order connector with its secrets opened, or None.
+    connector: ConnectorConfig | None = None
 
 
 class TenantCache:
@@ -91,12 +95,14 @@ class TenantCache:
             return self._load(session, tenant)
 
     def _load(self, session: Session, tenant: Tenant) -> TenantEntry:
+        key = self._keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id)
         entry = TenantEntry(
             tenant=tenant,
-            key=self._keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id),
+            key=key,
             handover=HandoverPolicy.from_config(tenant.handover),
             content_version=store.latest_version(session, tenant.id),
             loaded_at=time.monotonic(),
+            connector=connector_config(session, tenant.id, key),
         )
         session.expunge(tenant)
         with self._lock:

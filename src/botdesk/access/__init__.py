@@ -29,6 +29,13 @@ from botdesk.access.conversations import (
     status_counts,
     token_hash,
 )
+from botdesk.access.orders import (
+    config_of,
+    connector_config,
+    connector_row,
+    demo_order,
+    demo_orders,
+)
 from botdesk.access.samples import question_samples
 from botdesk.access.staff import (
     TOTP_REQUIRED,
@@ -67,12 +74,17 @@ __all__ = [
     "canned_replies_for",
     "canned_reply_by_shortcut",
     "canned_reply_for_admin",
+    "config_of",
+    "connector_config",
+    "connector_row",
     "conversation_for_staff",
     "conversation_for_visitor",
     "conversation_notes",
     "conversation_of_tenant",
     "conversations_by_subject",
     "conversations_for_staff",
+    "demo_order",
+    "demo_orders",
     "handover_policy",
     "message_by_client_id",
     "messages_after",

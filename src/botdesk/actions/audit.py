@@ -30,6 +30,12 @@ class AuditAction(StrEnum):
     """The share of questions kept as samples changed."""
     TENANT_KEY_REWRAPPED = "tenant.key_rewrapped"
     """Master-key rotation re-wrapped a tenant key."""
+    CONNECTOR_SAVED = "connector.saved"
+    """The order connector was set or changed (its kind and which settings; no secrets)."""
+    CONNECTOR_REMOVED = "connector.removed"
+    """The order connector was removed."""
+    CONNECTOR_TESTED = "connector.tested"
+    """A connection test was run (its outcome kind)."""
 
     # Staff accounts, sign-in and two-factor
     USER_CREATED = "user.created"

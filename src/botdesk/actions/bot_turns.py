@@ -4,12 +4,16 @@ Step two of a shopper's message (see actions/messages.py). The replies are store
 conversation is still with the bot when the bot has finished: an agent who accepted it, or a
 shopper who left for the form, meanwhile, must not see the bot answer after them. The check and
 the numbering are one conditional UPDATE … RETURNING, so nothing can slip in between.
+
+A turn that ends in an action (the order look-up) comes back as a `PendingAction` instead: the
+caller runs the action on the event loop, holding no thread, and `finish_bot_turn` renders and
+stores its replies like any others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, select, update
 
@@ -18,8 +22,9 @@ from botdesk.actions.audit import Actor
 from botdesk.actions.conversations import INSERT_MESSAGE, message_row
 from botdesk.actions.handover import open_handover
 from botdesk.actions.samples import Question, maybe_sample
+from botdesk.bot.actions import ActionResult
 from botdesk.bot.keywords import KeywordResponder
-from botdesk.bot.responder import Turn
+from botdesk.bot.responder import BotTurn, Responder, Turn
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
 from botdesk.pii import Entity, EntityPatterns
@@ -58,13 +63,23 @@ class BotTurnInput:
     entities: Sequence[Entity]
 
 
-def take_bot_turn(
-    runtime: Runtime, given: BotTurnInput
-) -> tuple[list[StoredMessage], ConversationStatus, str, bool]:
+@dataclass(frozen=True)
+class PendingAction:
+    """A bot turn waiting for its action's results (see the module doc)."""
+
+    given: BotTurnInput
+    responder: Responder
+    turn: Turn
+    answer: BotTurn
+
+
+BotOutcome = tuple[list[StoredMessage], ConversationStatus, str, bool]
+
+
+def take_bot_turn(runtime: Runtime, given: BotTurnInput) -> BotOutcome | PendingAction:
     """The bot answers `given.message`: (replies stored, status, language, handover asked)."""
     entry, conversation, cipher = given.entry, given.conversation, given.cipher
     tenant = entry.tenant
-    text = given.message.content.text
     # The bot first: building it (a node's first message after new content) can take seconds,
     # and availability, read next, should be as fresh as the answer it goes into.
     responder = runtime.responder_of(entry) or KeywordResponder()
@@ -73,13 +88,38 @@ def take_bot_turn(
         tenant_slug=tenant.slug,
         conversation_id=conversation.id,
         language=conversation.language,
-        text=text,
+        text=given.message.content.text,
         payload=given.payload,
         state=cipher.open_state(conversation.bot_state),
         agents_available=runtime.agents_available(entry),
         entities=given.entities,
     )
     answer = responder.respond(turn)
+    if answer.action is not None:
+        return PendingAction(given, responder, turn, answer)
+    return store_bot_turn(runtime, given, answer)
+
+
+def finish_bot_turn(
+    runtime: Runtime, pending: PendingAction, results: Sequence[ActionResult]
+) -> BotOutcome:
+    """Render the action's results as the bot's replies and store them."""
+    answer = pending.answer
+    resumed = pending.responder.resume(
+        replace(pending.turn, state=answer.state, language=answer.language), results
+    )
+    return store_bot_turn(
+        runtime,
+        pending.given,
+        replace(answer, replies=resumed.replies, state=resumed.state, action=None),
+    )
+
+
+def store_bot_turn(runtime: Runtime, given: BotTurnInput, answer: BotTurn) -> BotOutcome:
+    """Store the bot's replies and dialogue state, if the bot still has the conversation."""
+    entry, conversation, cipher = given.entry, given.conversation, given.cipher
+    tenant = entry.tenant
+    text = given.message.content.text
     language = answer.language if answer.language in tenant.languages else conversation.language
     state = cipher.seal_state(answer.state)
     count = len(answer.replies)

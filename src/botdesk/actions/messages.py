@@ -8,6 +8,9 @@ Design (issue #10): nothing holds a lock while the bot thinks.
    bot runs, so a failing or slow bot can never lose them.
 3. The bot thinks with no transaction open; `bot_turns.take_bot_turn` stores its replies in
    another short write, but only if the conversation is still with the bot then.
+4. Only when the bot's turn ends in an action (an order look-up): `send_visitor_message` runs it
+   on the event loop, where waiting on a merchant holds no thread, then a second hop renders and
+   stores the replies (`bot_turns.finish_bot_turn`).
 The text is scanned for identifiers once, and that scan serves the index, the bot's slot filling
 and the improvement sample. A retry with the same `client_message_id` returns what was stored.
 """
@@ -21,12 +24,19 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from botdesk import access
-from botdesk.actions.bot_turns import BotTurnInput, take_bot_turn
+from botdesk.actions.bot_turns import (
+    BotTurnInput,
+    PendingAction,
+    finish_bot_turn,
+    take_bot_turn,
+)
 from botdesk.actions.conversations import INSERT_MESSAGE, message_row
 from botdesk.actions.subjects import index_values
+from botdesk.bot.actions import ActionResult
 from botdesk.errors import Conflict, NotFound
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
+from botdesk.orders.tracking import TrackContext
 from botdesk.pii import Entity, detect
 from botdesk.runtime import Runtime
 from botdesk.subjects import ENTITY_KINDS
@@ -42,6 +52,8 @@ class PostedMessage:
     language: str
     # The hook for the handover: the bot answered a request for a person.
     handover_requested: bool = False
+    # The bot's turn waits for an action (step 4 of the module doc).
+    pending: PendingAction | None = None
 
 
 # Built once (see db.py). One UPDATE … RETURNING hands out the number and locks the
@@ -94,8 +106,60 @@ def post_visitor_message(
         patterns=patterns,
         entities=entities,
     )
-    replies, status, language, handover = take_bot_turn(runtime, turn)
+    taken = take_bot_turn(runtime, turn)
+    if isinstance(taken, PendingAction):
+        return PostedMessage(message, [], status, conversation.language, pending=taken)
+    replies, status, language, handover = taken
     return PostedMessage(message, replies, status, language, handover_requested=handover)
+
+
+async def send_visitor_message(
+    runtime: Runtime,
+    conversation_id: uuid.UUID,
+    token: str,
+    text: str,
+    client_message_id: str | None = None,
+    *,
+    payload: str | None = None,
+    client_address: str = "unknown",
+) -> PostedMessage:
+    """The whole of a shopper's message, from an async route (see the module doc)."""
+    posted = await runtime.run(
+        post_visitor_message,
+        runtime,
+        conversation_id,
+        token,
+        text,
+        client_message_id,
+        payload=payload,
+    )
+    pending = posted.pending
+    if pending is None:
+        return posted
+    results = await run_action(runtime, pending, client_address)
+    replies, status, language, handover = await runtime.run(
+        finish_bot_turn, runtime, pending, results
+    )
+    return PostedMessage(posted.message, replies, status, language, handover_requested=handover)
+
+
+async def run_action(
+    runtime: Runtime, pending: PendingAction, client_address: str
+) -> list[ActionResult]:
+    """Run the bot's action; an action botdesk does not know reports `unavailable`."""
+    request = pending.answer.action
+    assert request is not None
+    entry = pending.given.entry
+    if request.action == "track_order":
+        context = TrackContext(
+            tenant_id=entry.tenant.id,
+            conversation_id=pending.given.conversation.id,
+            client_address=client_address,
+            connector=entry.connector,
+            zone=entry.handover.hours.zone,
+        )
+        return await runtime.orders.track(request, context)
+    return [ActionResult("unavailable")]
 
 
 def store_visitor_message(

@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from botdesk import access
 from botdesk.actions.audit import Actor
 from botdesk.actions.conversations import open_conversation
 from botdesk.actions.erasure import erase_conversation
-from botdesk.actions.messages import post_visitor_message
+from botdesk.actions.messages import send_visitor_message
 from botdesk.actions.transcripts import email_transcript
 from botdesk.api.deps import RuntimeDep, VisitorToken
 from botdesk.api.schemas import (
@@ -79,7 +79,11 @@ def _conversation_out(runtime: Runtime, conversation_id: uuid.UUID, token: str) 
     summary="Send a visitor message and get the bot's replies",
 )
 async def send_message(
-    conversation_id: uuid.UUID, body: MessageIn, token: VisitorToken, runtime: RuntimeDep
+    conversation_id: uuid.UUID,
+    body: MessageIn,
+    token: VisitorToken,
+    runtime: RuntimeDep,
+    request: Request,
 ) -> PostMessageOut:
     text = body.text.strip()
     if not text:
@@ -87,14 +91,14 @@ async def send_message(
     limit = runtime.settings.max_message_chars
     if len(text) > limit:
         raise TooLarge(f"a message can have at most {limit} characters")
-    posted = await runtime.run(
-        post_visitor_message,
+    posted = await send_visitor_message(
         runtime,
         conversation_id,
         token,
         text,
         body.client_message_id,
         payload=body.payload,
+        client_address=runtime.clients.of(request),
     )
     return PostMessageOut(
         message=MessageOut.of(posted.message),

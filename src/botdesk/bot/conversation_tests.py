@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botdesk.bot.dialogue import ContentResponder
@@ -35,17 +35,26 @@ def run_dialogue(responder: ContentResponder, dialogue: DialogueSpec) -> Dialogu
     state: Mapping[str, Any] = {}
     conversation_id = uuid.uuid4()
     for number, turn in enumerate(dialogue.turns, 1):
-        answer = responder.respond(
-            Turn(
-                tenant_id=uuid.UUID(int=0),
-                tenant_slug="",
-                conversation_id=conversation_id,
-                language=language,
-                text=turn.user,
-                history=[],
-                state=state,
-            )
+        said_turn = Turn(
+            tenant_id=uuid.UUID(int=0),
+            tenant_slug="",
+            conversation_id=conversation_id,
+            language=language,
+            text=turn.user,
+            history=[],
+            state=state,
         )
+        answer = responder.respond(said_turn)
+        if answer.action is not None:
+            # Dialogues run offline: a parcel code gets its carrier's page (no I/O in that), an
+            # order look-up is unavailable since no order system is asked.
+            from botdesk.orders.tracking import offline_results
+
+            resumed = responder.resume(
+                replace(said_turn, state=answer.state, language=answer.language),
+                offline_results(answer.action),
+            )
+            answer = replace(answer, replies=resumed.replies, state=resumed.state)
         state, language = answer.state, answer.language
         said = " / ".join(reply.content.text for reply in answer.replies)
         where = f"turn {number} ({turn.user!r})"

@@ -1,10 +1,13 @@
 """The dialogue engine: answers, flows with slots, context follow-ups and the fallback ladder.
 
 Per turn, in order:
-1. A flow waiting for a slot takes the value if the message has a fitting entity; a clear new
-   intent abandons the flow; anything else gets the slot's `retry` text (twice, then a person
-   is offered).
+1. A flow waiting for a slot takes the value if the message has a fitting entity; an aside
+   ("I don't have the number") is answered and the flow waits on; another clear intent abandons
+   the flow; anything else gets the slot's `retry` text, then its `help` (where to find the
+   value, and a person), then a person is offered: never the same re-prompt twice.
 2. A confident intent is answered (or its flow started, filling slots from this very message).
+   A flow whose slots are all filled ends in an action, which the bot does not run itself: the
+   turn returns it (`BotTurn.action`) and the host calls `resume` with its results.
 3. A message naming a country after an answer with country `context` re-answers for that
    country ("and to Norway?").
 4. Otherwise the fallback ladder: rephrase, then suggest the closest topics, then offer a person.
@@ -18,20 +21,31 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from botdesk.bot.actions import Action, ActionRequest
+from botdesk.bot.actions import ActionRequest, ActionResult
 from botdesk.bot.responder import INTENT_PAYLOAD, BotReply, BotTurn, Turn
 from botdesk.bot.understanding import Understanding, Understood
 from botdesk.content.loader import TenantContent
-from botdesk.content.schema import HUMAN_AGENT, OUT_OF_SCOPE, AnswerSpec, IntentSpec, Localized
-from botdesk.pii import Entity
+from botdesk.content.schema import (
+    HUMAN_AGENT,
+    OUT_OF_SCOPE,
+    AnswerSpec,
+    IntentSpec,
+    Localized,
+    SlotSpec,
+)
+from botdesk.pii import Entity, find_postcodes
 from botdesk.transcripts import Button, MessageContent
 
+# A slot's answer that does not fit gets `retry`, then `help`, then the offer of a person.
 MAX_RETRIES = 2
+# A `many` slot takes at most this many values ("where are 40012345 and 40012346?").
+MANY_VALUES = 3
 FOLLOW_UP_WORDS = 4
 SUGGESTIONS = 3
 # Small talk is a poor "did you mean" suggestion.
 NOT_SUGGESTED = frozenset({OUT_OF_SCOPE, HUMAN_AGENT, "greeting", "goodbye", "thanks"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
 @dataclass
@@ -41,6 +55,8 @@ class FlowState:
     slot_types: dict[str, str] = field(default_factory=dict)
     pending: str | None = None
     retries: int = 0
+    # Asides answered while this flow waited; a second one offers a person instead.
+    asides: int = 0
 
 
 @dataclass
@@ -48,17 +64,21 @@ class DialogueState:
     flow: FlowState | None = None
     last_intent: str | None = None
     misses: int = 0
+    # Values of `remember` slots an action said to keep: {slot: [value, entity type]}.
+    remembered: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> DialogueState:
         try:
             flow = data.get("flow")
+            remembered = data.get("remembered") or {}
             return cls(
                 flow=FlowState(**flow) if isinstance(flow, dict) else None,
                 last_intent=data.get("last_intent"),
                 misses=int(data.get("misses", 0)),
+                remembered={str(k): [str(v[0]), str(v[1])] for k, v in remembered.items()},
             )
-        except (TypeError, ValueError):  # state from an older version: start afresh
+        except (TypeError, ValueError, IndexError, AttributeError):  # an older version's state
             return cls()
 
     def to_mapping(self) -> dict[str, Any]:
@@ -68,13 +88,10 @@ class DialogueState:
 class ContentResponder:
     """Answers a tenant's visitors from its content."""
 
-    def __init__(
-        self, content: TenantContent, understanding: Understanding, actions: Mapping[str, Action]
-    ) -> None:
+    def __init__(self, content: TenantContent, understanding: Understanding) -> None:
         self.content = content
         self.intents = content.intents
         self.understanding = understanding
-        self.actions = actions
 
     def respond(self, turn: Turn) -> BotTurn:
         state = DialogueState.from_mapping(turn.state)
@@ -83,7 +100,7 @@ class ContentResponder:
         language = heard.language
         threshold = self.content.bot.answer_threshold
         confident = intent in self.intents and intent != OUT_OF_SCOPE and confidence >= threshold
-        replies: list[BotReply] | None = None
+        replies: Step | None = None
         if state.flow is not None and state.flow.pending is not None:
             replies = self._pending_slot(state, heard, intent if confident else None, turn)
         follow_up = self._follow_up(state, heard, intent if confident else None, turn.text)
@@ -100,7 +117,33 @@ class ContentResponder:
         if replies is None:
             replies = self._fallback(state, heard, language, turn.agents_available)
             intent = OUT_OF_SCOPE
+        if isinstance(replies, ActionRequest):
+            # The flow stays in the state with its slots: `resume` renders the outcome.
+            return BotTurn(
+                [], language, state.to_mapping(), intent, round(confidence, 4), action=replies
+            )
         return BotTurn(replies, language, state.to_mapping(), intent, round(confidence, 4))
+
+    def resume(self, turn: Turn, results: Sequence[ActionResult]) -> BotTurn:
+        """The replies for the action `respond` returned, from its results (one reply each)."""
+        state = DialogueState.from_mapping(turn.state)
+        flow, language = state.flow, turn.language
+        spec = self.intents.get(flow.intent) if flow is not None else None
+        if flow is None or spec is None or spec.flow is None:  # content changed meanwhile
+            state.flow = None
+            return BotTurn([], language, state.to_mapping())
+        replies = []
+        for result in results:
+            outcome = spec.flow.outcomes.get(result.outcome)
+            if outcome is None:
+                continue
+            replies.append(self._render(outcome, language, {**flow.slots, **result.values}))
+            for slot in spec.flow.slots:
+                if slot.remember and slot.name in result.remember:
+                    kind = flow.slot_types.get(slot.name, "")
+                    state.remembered[slot.name] = [result.remember[slot.name], kind]
+        state.flow = None
+        return BotTurn(replies, language, state.to_mapping(), flow.intent)
 
     def _follow_up(
         self, state: DialogueState, heard: Understood, intent: str | None, text: str
@@ -128,7 +171,7 @@ class ContentResponder:
 
     def _pending_slot(
         self, state: DialogueState, heard: Understood, new_intent: str | None, turn: Turn
-    ) -> list[BotReply] | None:
+    ) -> Step | None:
         language = heard.language
         flow = state.flow
         assert flow is not None and flow.pending is not None
@@ -136,28 +179,52 @@ class ContentResponder:
         if spec is None or spec.flow is None:
             state.flow = None
             return None
-        if self._fill(spec, flow, heard.entities):
+        slot = next((s for s in spec.flow.slots if s.name == flow.pending), None)
+        if slot is None:
+            state.flow = None
+            return None
+        entities = list(heard.entities)
+        if "POSTCODE" in slot.entities:
+            # Only here, where the bot just asked for one, is a bare number taken as a postcode.
+            entities += [
+                p
+                for p in find_postcodes(turn.text)
+                if all(p.end <= e.start or e.end <= p.start for e in entities)
+            ]
+        if self._fill(spec, flow, entities):
             return self._continue_flow(state, spec, language, turn.tenant_slug)
         if new_intent is not None and new_intent != flow.intent:
-            state.flow = None  # the shopper moved on; answer what they asked now
-            return None
+            aside = self.intents[new_intent]
+            if aside.aside and aside.answer is not None and flow.asides == 0:
+                flow.asides += 1
+                return [self._render(aside.answer, language)]
+            if not aside.aside:
+                state.flow = None  # the shopper moved on; answer what they asked now
+                return None
         flow.retries += 1
-        if flow.retries > MAX_RETRIES:
-            state.flow = None
-            return [self._offer_human(language, turn.agents_available)]
-        slot = next(s for s in spec.flow.slots if s.name == flow.pending)
-        return [BotReply(MessageContent(_pick(slot.retry, language)))]
+        if flow.retries == 1:
+            return [BotReply(MessageContent(_pick(slot.retry, language)))]
+        if flow.retries == 2 and slot.help is not None and flow.asides == 0:
+            return [self._with_person(_pick(slot.help, language), language, turn)]
+        state.flow = None
+        return [self._offer_human(language, turn.agents_available)]
 
     def _answer_intent(
         self, state: DialogueState, intent: str, heard: Understood, turn: Turn
-    ) -> list[BotReply]:
+    ) -> Step:
         language = heard.language
         spec = self.intents[intent]
         state.misses = 0
         state.last_intent = intent
         if spec.flow is not None:
-            state.flow = FlowState(intent=intent)
-            self._fill(spec, state.flow, heard.entities)
+            flow = state.flow = FlowState(intent=intent)
+            self._fill(spec, flow, heard.entities)
+            # What this message says wins; a remembered value only fills what is still missing.
+            for slot in spec.flow.slots:
+                remembered = state.remembered.get(slot.name)
+                missing = slot.name not in flow.slots and _applies(slot, flow)
+                if slot.remember and remembered and missing:
+                    flow.slots[slot.name], flow.slot_types[slot.name] = remembered
             return self._continue_flow(state, spec, language, turn.tenant_slug)
         state.flow = None
         assert spec.answer is not None
@@ -173,37 +240,39 @@ class ContentResponder:
         assert spec.flow is not None
         filled = False
         for slot in spec.flow.slots:
-            if slot.name in flow.slots:
+            if slot.name in flow.slots or not _applies(slot, flow):
                 continue
             for wanted in slot.entities:
-                match = next((e for e in entities if e.type == wanted), None)
-                if match is not None:
-                    flow.slots[slot.name] = match.value
-                    flow.slot_types[slot.name] = wanted
-                    filled = True
-                    break
+                matches = [e for e in entities if e.type == wanted]
+                if not matches:
+                    continue
+                values = list(dict.fromkeys(e.value for e in matches))
+                values = values[:MANY_VALUES] if slot.many else values[:1]
+                flow.slots[slot.name] = " ".join(values)
+                flow.slot_types[slot.name] = wanted
+                filled = True
+                break
         return filled
 
     def _continue_flow(
         self, state: DialogueState, spec: IntentSpec, language: str, tenant_slug: str
-    ) -> list[BotReply]:
+    ) -> Step:
         flow = state.flow
         assert flow is not None and spec.flow is not None
-        missing = next((s for s in spec.flow.slots if s.name not in flow.slots), None)
+        missing = next(
+            (s for s in spec.flow.slots if s.name not in flow.slots and _applies(s, flow)), None
+        )
         if missing is not None:
             flow.pending, flow.retries = missing.name, 0
             return [BotReply(MessageContent(_pick(missing.prompt, language)))]
-        result = self.actions[spec.flow.action].run(
-            ActionRequest(
-                tenant_slug=tenant_slug,
-                language=language,
-                slots=dict(flow.slots),
-                slot_types=dict(flow.slot_types),
-            )
+        flow.pending = None
+        return ActionRequest(
+            action=spec.flow.action,
+            tenant_slug=tenant_slug,
+            language=language,
+            slots=dict(flow.slots),
+            slot_types=dict(flow.slot_types),
         )
-        state.flow = None
-        values = {**flow.slots, **result.values}
-        return [self._render(spec.flow.outcomes[result.outcome], language, values)]
 
     def _fallback(
         self, state: DialogueState, heard: Understood, language: str, available: bool = True
@@ -237,6 +306,12 @@ class ContentResponder:
             MessageContent(_pick(self.content.bot.fallback.offer_human, language), buttons)
         )
 
+    def _with_person(self, text: str, language: str, turn: Turn) -> BotReply:
+        """`text`, with a button to a person when one can be offered now."""
+        offer = turn.agents_available and HUMAN_AGENT in self.intents
+        buttons = (self._intent_button(HUMAN_AGENT, language),) if offer else ()
+        return BotReply(MessageContent(text, buttons))
+
     def _intent_button(self, intent: str, language: str) -> Button:
         title = self.intents[intent].title
         return Button(_pick(title, language) if title else intent, INTENT_PAYLOAD + intent)
@@ -252,6 +327,9 @@ class ContentResponder:
         text = _pick(answer.text, language)
         if values is not None:
             text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+            # A value with nothing to say ({details} of an order with no tracking yet) leaves
+            # no empty lines behind.
+            text = _BLANK_LINES.sub("\n\n", text).strip()
         buttons = tuple(
             Button(
                 _pick(b.label, language), INTENT_PAYLOAD + b.intent if b.intent else f"url:{b.url}"
@@ -259,6 +337,14 @@ class ContentResponder:
             for b in answer.buttons
         )
         return BotReply(MessageContent(text, buttons), wants_human=wants_human)
+
+
+Step = list[BotReply] | ActionRequest
+
+
+def _applies(slot: SlotSpec, flow: FlowState) -> bool:
+    """Whether the slot is asked at all, given how earlier slots were filled (`when`)."""
+    return all(flow.slot_types.get(name) == kind for name, kind in (slot.when or {}).items())
 
 
 def _pick(text: Localized, language: str) -> str:

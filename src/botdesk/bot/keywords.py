@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
+from botdesk.bot.actions import ActionResult
 from botdesk.bot.responder import BotReply, BotTurn, Turn
 from botdesk.transcripts import MessageContent
 
@@ -127,3 +129,7 @@ class KeywordResponder:
         text = answers.get(turn.language, answers["en"])
         reply = BotReply(MessageContent(text), wants_human=topic == "human")
         return BotTurn([reply], turn.language, intent=None if topic == "unknown" else topic)
+
+    def resume(self, turn: Turn, results: Sequence[ActionResult]) -> BotTurn:
+        """Never called: this bot runs no flows."""
+        return BotTurn([], turn.language)

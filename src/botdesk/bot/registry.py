@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from botdesk.bot.actions import OrderLookup, build_actions
 from botdesk.bot.dialogue import ContentResponder
 from botdesk.bot.understanding import Understanding, train_model
 from botdesk.content import store
@@ -38,10 +37,9 @@ class _Entry:
 
 
 class BotRegistry:
-    def __init__(self, order_lookup: OrderLookup | None = None) -> None:
+    def __init__(self) -> None:
         self._bots: dict[uuid.UUID, _Entry] = {}
         self._lock = threading.Lock()
-        self._order_lookup = order_lookup
         self._saving: list[threading.Thread] = []
 
     def responder(self, session: Session, tenant_id: uuid.UUID) -> ContentResponder | None:
@@ -134,9 +132,7 @@ class BotRegistry:
             return stored, None
 
     def _responder(self, content: TenantContent, model: IntentModel) -> ContentResponder:
-        return ContentResponder(
-            content, Understanding.of_content(content, model), build_actions(self._order_lookup)
-        )
+        return ContentResponder(content, Understanding.of_content(content, model))
 
 
 def _save_model(db: Database, tenant_id: uuid.UUID, version: int, model: IntentModel) -> None:
@@ -147,12 +143,6 @@ def _save_model(db: Database, tenant_id: uuid.UUID, version: int, model: IntentM
         log.exception("could not store the trained model for tenant %s", tenant_id)
 
 
-def responder_from_content(
-    content: TenantContent, order_lookup: OrderLookup | None = None
-) -> ContentResponder:
+def responder_from_content(content: TenantContent) -> ContentResponder:
     """A bot straight from content files, trained now (CLI tests; nothing is stored)."""
-    return ContentResponder(
-        content,
-        Understanding.of_content(content, train_model(content)),
-        build_actions(order_lookup),
-    )
+    return ContentResponder(content, Understanding.of_content(content, train_model(content)))

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from botdesk.bot.actions import ActionRequest, ActionResult
 from botdesk.pii import Entity
 from botdesk.transcripts import MessageContent
 
@@ -59,8 +60,14 @@ class BotTurn:
     # What the bot understood, for logs-free diagnostics and question samples (no text).
     intent: str | None = None
     confidence: float | None = None
+    # A flow's action for the host to run (I/O the bot never does itself); the replies come
+    # from `Responder.resume` with its results.
+    action: ActionRequest | None = None
 
 
 class Responder(Protocol):
     def respond(self, turn: Turn) -> BotTurn:
         """Replies for this turn, in the conversation's language."""
+
+    def resume(self, turn: Turn, results: Sequence[ActionResult]) -> BotTurn:
+        """Replies for the action `respond` returned; `turn.state` is the state it returned."""

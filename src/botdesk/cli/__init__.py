@@ -72,18 +72,20 @@ def migrate() -> None:
 def demo() -> None:
     """Seed the demo tenant and its staff (development only; idempotent)."""
     from botdesk.content.loader import ContentInvalid
-    from botdesk.demo import load_demo_content, seed_demo
+    from botdesk.demo import load_demo_content, seed_demo, seed_demo_orders
 
     with runtime_for_cli() as runtime:
         try:
             logins = seed_demo(runtime)
             version = load_demo_content(runtime)
+            orders = seed_demo_orders(runtime)
         except ConfigError as exc:
             raise fail(str(exc), 2) from None
         except ContentInvalid as exc:
             raise fail(f"the bundled demo content is invalid: {exc}") from None
         base = runtime.settings.base_url
     typer.echo(f"demo bot content version {version} loaded")
+    typer.echo(f"demo merchant: {orders} orders, connected (docs/orders.md lists them)")
     typer.echo(f"demo tenant ready: shop {base}/ · console {base}/console")
     for login in logins:
         typer.echo(f"  {login.role.value:8} {login.email}  password: {login.password}")
@@ -119,7 +121,6 @@ def serve(
             create_app(runtime),
             log_config=None,
             access_log=False,
-            proxy_headers=False,
             **UVICORN_OPTIONS,
         )
         typer.echo(f"botdesk serving on http://{host}:{port}", err=True)
@@ -161,6 +162,7 @@ def main() -> None:
 
 # Registered last: the sub-command modules import the helpers above.
 from botdesk.cli.canned import canned_app  # noqa: E402
+from botdesk.cli.connectors import tenant_connect  # noqa: E402, F401 (registers commands)
 from botdesk.cli.content import content_app, nlu_app  # noqa: E402
 from botdesk.cli.pii import pii_app  # noqa: E402
 from botdesk.cli.retention import retention_app, worker  # noqa: E402

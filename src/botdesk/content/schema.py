@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 INTENT_NAME = r"^[a-z][a-z0-9_]{1,62}$"
 OUT_OF_SCOPE = "out_of_scope"
 HUMAN_AGENT = "human_agent"
-ENTITY_TYPES = ("ORDER_NUMBER", "TRACKING_NUMBER", "EMAIL", "PHONE")
+# POSTCODE is only ever taken from the answer to a slot's own question (dialogue.py): a bare
+# 5-digit number anywhere else is far more often something else.
+ENTITY_TYPES = ("ORDER_NUMBER", "TRACKING_NUMBER", "EMAIL", "PHONE", "POSTCODE")
 # Markdown links may go to the web or to a path on the shop; never javascript: or data:.
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]*)\)")
 
@@ -78,6 +80,16 @@ class SlotSpec(Strict):
     prompt: Localized
     # Said instead of `prompt` when the shopper answered with something that does not fit.
     retry: Localized
+    # Said the second time the answer does not fit (where to find the value), with a button to
+    # a person: a shopper who cannot give it never reads the same re-prompt twice.
+    help: Localized | None = None
+    # Ask this slot only when another slot was filled by the given entity type
+    # (`{reference: ORDER_NUMBER}`: a proof of ownership for an order, not for a parcel code).
+    when: dict[str, str] | None = None
+    # Take every fitting value in the message (up to MANY_VALUES), space-separated.
+    many: bool = False
+    # Carry the value over to the next flow in this conversation when the action says so.
+    remember: bool = False
 
     @field_validator("entities")
     @classmethod
@@ -85,6 +97,14 @@ class SlotSpec(Strict):
         unknown = [e for e in value if e not in ENTITY_TYPES]
         if unknown:
             raise ValueError(f"unknown entity {unknown[0]!r}; known: {', '.join(ENTITY_TYPES)}")
+        return value
+
+    @field_validator("when")
+    @classmethod
+    def _known_condition(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for entity in (value or {}).values():
+            if entity not in ENTITY_TYPES:
+                raise ValueError(f"unknown entity {entity!r}; known: {', '.join(ENTITY_TYPES)}")
         return value
 
 
@@ -95,6 +115,16 @@ class FlowSpec(Strict):
     action: Annotated[str, Field(pattern=INTENT_NAME)]
     # One answer per outcome the action can report; `{slot}` and action values fill the text.
     outcomes: dict[Annotated[str, Field(pattern=INTENT_NAME)], AnswerSpec]
+
+    @model_validator(mode="after")
+    def _conditions_refer_back(self) -> FlowSpec:
+        earlier: set[str] = set()
+        for slot in self.slots:
+            for name in slot.when or {}:
+                if name not in earlier:
+                    raise ValueError(f"slot {slot.name!r}: `when` must name an earlier slot")
+            earlier.add(slot.name)
+        return self
 
 
 class IntentSpec(Strict):
@@ -107,6 +137,8 @@ class IntentSpec(Strict):
     flow: FlowSpec | None = None
     # The bot hands the conversation to a person after answering (human_agent).
     handover: bool = False
+    # An aside ("I don't have the number"): answered without abandoning a flow in progress.
+    aside: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> IntentSpec:
@@ -181,5 +213,5 @@ def walk_localized(spec: Any, loc: Loc = ()) -> list[tuple[Localized, Loc]]:
 
 
 _LOCALIZED_FIELDS = frozenset(
-    {"text", "label", "prompt", "retry", "title", "rephrase", "suggest", "offer_human"}
+    {"text", "label", "prompt", "retry", "help", "title", "rephrase", "suggest", "offer_human"}
 )

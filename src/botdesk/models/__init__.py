@@ -15,6 +15,7 @@ from botdesk.models.conversations import (
     check_transition,
 )
 from botdesk.models.jobs import JobLease
+from botdesk.models.orders import DemoOrder, OrderConnector
 from botdesk.models.samples import QuestionSample
 from botdesk.models.subjects import SubjectKey
 from botdesk.models.tenants import SUPPORTED_LANGUAGES, Tenant
@@ -31,11 +32,13 @@ __all__ = [
     "CannedReply",
     "Conversation",
     "ConversationStatus",
+    "DemoOrder",
     "IllegalTransition",
     "JobLease",
     "Membership",
     "Message",
     "Note",
+    "OrderConnector",
     "Presence",
     "QuestionSample",
     "Retention",

@@ -18,6 +18,7 @@ from botdesk.pii.detector import detect, entity_values
 from botdesk.pii.entities import Entity, EntityType, mask, redact
 from botdesk.pii.patterns import EntityPatterns
 from botdesk.pii.personal import find_personal_data, redact_personal
+from botdesk.pii.postcodes import find_postcodes, normalise_postcode
 from botdesk.pii.shipments import TRACKING_FORMATS
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "detect",
     "entity_values",
     "find_personal_data",
+    "find_postcodes",
     "mask",
+    "normalise_postcode",
     "redact",
     "redact_personal",
 ]

@@ -21,6 +21,8 @@ class EntityType(StrEnum):
     # emits these, never detect(), so the bot's slot filling sees exact identifiers only.
     PERSON_NAME = "PERSON_NAME"
     ADDRESS = "ADDRESS"
+    # Only found where a postcode was asked for (find_postcodes), never by detect().
+    POSTCODE = "POSTCODE"
 
 
 # Tie-break when two candidates cover exactly the same span: checksum-validated kinds first,
@@ -35,6 +37,7 @@ PRIORITY: dict[EntityType, int] = {
     EntityType.PHONE: 6,
     EntityType.PERSON_NAME: 7,
     EntityType.ADDRESS: 8,
+    EntityType.POSTCODE: 9,
 }
 
 

@@ -83,7 +83,8 @@ def _refused(
 
 
 def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    runtime: Runtime = request.app.state.runtime
+    return runtime.clients.of(request)
 
 
 def _session_started(runtime: Runtime, signed_in: SignedIn) -> RedirectResponse:

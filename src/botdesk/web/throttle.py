@@ -7,8 +7,8 @@ It lives in process memory: on N nodes an address gets N times the allowance, wh
 acceptable for a brake whose real work the database lock does, and it needs no shared store.
 
 Only failures count, so an office of agents behind one NAT address is not slowed down by its
-own successful sign-ins. `botdesk serve` does not trust forwarded headers, so behind a reverse
-proxy all clients share the proxy's address and one allowance; see docs/console.md.
+own successful sign-ins. Behind a reverse proxy, set BOTDESK_TRUSTED_PROXIES so that each client
+is told apart by its own address (clients.py); otherwise all share the proxy's one allowance.
 """
 
 from __future__ import annotations

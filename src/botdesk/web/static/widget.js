@@ -363,12 +363,15 @@
     return el("a", { href: href, target: "_blank", rel: "noopener noreferrer" }, kids);
   }
   function inline(s, into) {
-    var rx = /\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|\*([^*\n]+)\*/g;
+    // A backslash makes the next punctuation plain text (merchant texts arrive escaped).
+    var rx = /\\([\\`*_\[\]()<>#!|~])|\[((?:\\.|[^\]\n\\])+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|\*([^*\n]+)\*/g;
     var last = 0, m;
     while ((m = rx.exec(s))) {
       into.append(s.slice(last, m.index));
       last = rx.lastIndex;
       var part;
+      if (m[1] != null) { into.append(m[1]); continue; }
+      m = [m[0], m[2], m[3], m[4], m[5]];
       if (m[1] != null) {
         var href = safeUrl(m[2]);
         if (!href) { into.append(m[0]); continue; }
