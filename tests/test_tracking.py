@@ -98,7 +98,7 @@ PROOF_PROMPT = {
 
 
 @pytest.fixture
-def shop(runtime: Runtime, server: LiveServer) -> Iterator[None]:
+def nordkapp(runtime: Runtime, server: LiveServer) -> Iterator[None]:
     """A four-language shop with the demo content, connected to the demo merchant."""
     with runtime.db.session() as session:
         tenant = create_tenant(
@@ -138,7 +138,7 @@ def fresh_address() -> str:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_demo_order_state_in_each_language(
-    shop: None, api: httpx.Client, language: str
+    nordkapp: None, api: httpx.Client, language: str
 ) -> None:
     chat = start_chat(api, SLUG, language)
     index = LANGUAGES.index(language)
@@ -149,7 +149,7 @@ def test_every_demo_order_state_in_each_language(
 
 
 def test_a_shipped_order_shows_carrier_link_expected_delivery_and_events(
-    shop: None, api: httpx.Client
+    nordkapp: None, api: httpx.Client
 ) -> None:
     chat = start_chat(api, SLUG, "fi")
     text = ask(chat, "missä on tilaus 40012345")
@@ -161,7 +161,9 @@ def test_a_shipped_order_shows_carrier_link_expected_delivery_and_events(
     assert "Arrived at the sorting centre, Vantaa" in text
 
 
-def test_wrong_email_and_unknown_order_get_the_same_answer(shop: None, api: httpx.Client) -> None:
+def test_wrong_email_and_unknown_order_get_the_same_answer(
+    nordkapp: None, api: httpx.Client
+) -> None:
     address = fresh_address()
     wrong_pair = ask(start_chat(api, SLUG, "en"), "where is 40012345 x@example.com", address)
     unknown = ask(start_chat(api, SLUG, "en"), "where is 40099999 x@example.com", address)
@@ -169,7 +171,7 @@ def test_wrong_email_and_unknown_order_get_the_same_answer(shop: None, api: http
     assert wrong_pair.replace("40012345", "N") == unknown.replace("40099999", "N")
 
 
-def test_postcode_proves_only_when_the_bot_asked_for_it(shop: None, api: httpx.Client) -> None:
+def test_postcode_proves_only_when_the_bot_asked_for_it(nordkapp: None, api: httpx.Client) -> None:
     chat = start_chat(api, SLUG, "sv")
     # A postcode in the first message is not taken: the bot still asks for the proof.
     assert PROOF_PROMPT["sv"] in ask(chat, "var är order 40023456 114 53")
@@ -180,7 +182,7 @@ def test_postcode_proves_only_when_the_bot_asked_for_it(shop: None, api: httpx.C
 
 
 def test_guessing_is_limited_per_conversation_then_a_person_is_offered(
-    shop: None, api: httpx.Client, runtime: Runtime
+    nordkapp: None, api: httpx.Client, runtime: Runtime
 ) -> None:
     chat = start_chat(api, SLUG, "en")
     address = fresh_address()
@@ -195,7 +197,7 @@ def test_guessing_is_limited_per_conversation_then_a_person_is_offered(
 
 
 def test_guessing_is_limited_per_client_address(
-    shop: None, api: httpx.Client, runtime: Runtime
+    nordkapp: None, api: httpx.Client, runtime: Runtime
 ) -> None:
     address = fresh_address()
     per_chat = runtime.settings.tracking_failures_per_conversation
@@ -212,7 +214,7 @@ def test_guessing_is_limited_per_client_address(
 
 
 def test_a_verified_proof_serves_the_next_order_and_answers_are_cached(
-    shop: None, api: httpx.Client
+    nordkapp: None, api: httpx.Client
 ) -> None:
     chat = start_chat(api, SLUG, "en")
     assert "is on its way" in ask(chat, "where is my order 40012345 aino.virtanen@example.fi")
@@ -222,7 +224,7 @@ def test_a_verified_proof_serves_the_next_order_and_answers_are_cached(
 
 
 def test_a_tracking_number_alone_gets_the_carriers_page_and_nothing_from_an_order(
-    shop: None, api: httpx.Client
+    nordkapp: None, api: httpx.Client
 ) -> None:
     for language, code, site in (
         ("en", "RR123456785FI", "posti.fi"),
@@ -236,7 +238,7 @@ def test_a_tracking_number_alone_gets_the_carriers_page_and_nothing_from_an_orde
 
 
 def test_no_order_number_gets_help_then_a_person_never_the_same_prompt_twice(
-    shop: None, api: httpx.Client
+    nordkapp: None, api: httpx.Client
 ) -> None:
     chat = start_chat(api, SLUG, "en")
     first = ask(chat, "where is my order")
@@ -253,7 +255,7 @@ def test_no_order_number_gets_help_then_a_person_never_the_same_prompt_twice(
 
 
 def test_a_tenant_without_a_connector_says_so_honestly(
-    shop: None, api: httpx.Client, runtime: Runtime
+    nordkapp: None, api: httpx.Client, runtime: Runtime
 ) -> None:
     with runtime.db.session() as session:
         session.delete(session.scalars(select(OrderConnector)).one())
@@ -262,7 +264,7 @@ def test_a_tenant_without_a_connector_says_so_honestly(
     assert "kan ikke sjekke status for **40012345**" in text
 
 
-def test_the_demo_merchant_refuses_a_wrong_token(shop: None, api: httpx.Client) -> None:
+def test_the_demo_merchant_refuses_a_wrong_token(nordkapp: None, api: httpx.Client) -> None:
     url = f"/demo-merchant/{SLUG}/orders/40012345"
     assert api.get(url).status_code == 401
     assert api.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
@@ -272,7 +274,7 @@ def test_the_demo_merchant_refuses_a_wrong_token(shop: None, api: httpx.Client) 
     )
 
 
-def test_saving_the_connector_is_audited_without_secrets(shop: None, runtime: Runtime) -> None:
+def test_saving_the_connector_is_audited_without_secrets(nordkapp: None, runtime: Runtime) -> None:
     with runtime.db.read() as session:
         entry = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "connector.saved")
@@ -285,3 +287,27 @@ def test_saving_the_connector_is_audited_without_secrets(shop: None, runtime: Ru
     entry_config = runtime.tenants.get(row.tenant_id).connector
     assert entry_config is not None
     assert entry_config.secrets["token"] == demo_merchant.token(runtime.keyring, row.tenant_id)
+
+
+def test_the_demo_orders_table_in_the_docs_is_what_the_demo_seeds() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "orders.md").read_text()
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in docs.splitlines()
+        if line.startswith("| 400")
+    ]
+    seeded = [
+        [
+            s.number,
+            s.email,
+            demo_merchant.STATES[s.status],
+            s.postcode,
+            s.carrier or "\u2013",
+        ]  # an en dash
+        for s in demo_merchant.DEMO_ORDERS
+    ]
+    assert [row[:5] for row in rows] == seeded
+    # Every state the bot can tell is in the demo.
+    assert {row[2] for row in rows} == set(demo_merchant.STATES.values())

@@ -139,7 +139,7 @@ DEMO_ORDERS = (
         "753 20",
         "in_transit",
         "DHL",
-        "1234567895",
+        "1234567891",
         1,
         ((10, "Departed the DHL hub", "Leipzig"), (30, "Shipment picked up", "Helsinki")),
     ),

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import httpx
 from cachetools import TTLCache
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 
 from botdesk.bot.actions import ActionRequest, ActionResult
 from botdesk.orders import carriers, presentation, verification
@@ -101,8 +101,13 @@ class OrderDesk:
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if redis_url is not None:
+            # The blocking client, called from a thread (below): an asyncio one would belong to
+            # one event loop and need closing with it.
             storage: Storage = RedisStorage(
-                "async+" + redis_url, implementation="redispy", key_prefix="botdesk-tracking"
+                redis_url,
+                key_prefix="botdesk-tracking",
+                socket_timeout=1.0,
+                socket_connect_timeout=1.0,
             )
             self._shared = MovingWindowRateLimiter(storage)
 
@@ -258,27 +263,31 @@ class OrderDesk:
         return f"conversation:{context.conversation_id}", f"address:{address}"
 
     async def _may_try(self, keys: tuple[str, str]) -> bool:
-        limiter = self._shared or self._memory
-        try:
-            for item, key in zip(self._limits, keys, strict=True):
-                if not await limiter.test(item, key):
-                    return False
-        except Exception as exc:  # Redis went away: count in memory until it is back
-            log.warning("tracking limits fall back to this node: %s", type(exc).__name__)
-            return all(
-                [await self._memory.test(i, k) for i, k in zip(self._limits, keys, strict=True)]
-            )
-        return True
+        return await asyncio.to_thread(self._may_try_now, keys)
 
     async def _failed(self, keys: tuple[str, str]) -> None:
-        limiter = self._shared or self._memory
+        await asyncio.to_thread(self._failed_now, keys)
+
+    def _may_try_now(self, keys: tuple[str, str]) -> bool:
+        pairs = list(zip(self._limits, keys, strict=True))
         try:
-            for item, key in zip(self._limits, keys, strict=True):
-                await limiter.hit(item, key)
+            return all(self._limiter().test(item, key) for item, key in pairs)
+        except Exception as exc:  # Redis went away: count on this node until it is back
+            log.warning("tracking limits fall back to this node: %s", type(exc).__name__)
+            return all(self._memory.test(item, key) for item, key in pairs)
+
+    def _failed_now(self, keys: tuple[str, str]) -> None:
+        pairs = list(zip(self._limits, keys, strict=True))
+        try:
+            for item, key in pairs:
+                self._limiter().hit(item, key)
         except Exception as exc:
             log.warning("tracking limits fall back to this node: %s", type(exc).__name__)
-            for item, key in zip(self._limits, keys, strict=True):
-                await self._memory.hit(item, key)
+            for item, key in pairs:
+                self._memory.hit(item, key)
+
+    def _limiter(self) -> MovingWindowRateLimiter:
+        return self._shared or self._memory
 
     async def close(self) -> None:
         for client in list(self._clients.values()):
