@@ -184,6 +184,18 @@ def test_order_number_is_not_a_phone_unless_written_as_one() -> None:
     assert find_phones("ring 40012345", ["NO"], protected=[(5, 13)]) == []
 
 
+def test_order_numbers_typed_in_groups_are_found_whole() -> None:
+    assert found("när kommer 40-056-789") == [(EntityType.ORDER_NUMBER, "40-056-789", "40056789")]
+    assert found("tilaus 4001-2345, postinumero 00100") == [
+        (EntityType.ORDER_NUMBER, "4001-2345", "40012345")
+    ]
+    # Only a whole run of groups counts, and a phone number written in groups stays one.
+    assert found("koodi 12 4001 2345 99") == []
+    assert found("ring meg på 412 34 567") == [(EntityType.PHONE, "412 34 567", "+4741234567")]
+    assert found("4001 2345")[0][0] == EntityType.PHONE  # a Norwegian mobile, as written
+    assert found("2026-12-07") == []
+
+
 # --- Checksummed identifiers -------------------------------------------------------------
 
 

@@ -311,3 +311,26 @@ def test_the_demo_orders_table_in_the_docs_is_what_the_demo_seeds() -> None:
     assert [row[:5] for row in rows] == seeded
     # Every state the bot can tell is in the demo.
     assert {row[2] for row in rows} == set(demo_merchant.STATES.values())
+
+
+def test_a_remembered_proof_that_does_not_fit_the_next_order_is_asked_for_again(
+    nordkapp: None, api: httpx.Client
+) -> None:
+    chat = start_chat(api, SLUG, "en")
+    address = fresh_address()
+    assert "is on its way" in ask(chat, "where is 40012345 aino.virtanen@example.fi", address)
+    # 40001234 is someone else's email: the remembered one does not fit, so the bot asks.
+    assert PROOF_PROMPT["en"] in ask(chat, "and when will 40001234 arrive?", address)
+    assert "is on its way" in ask(chat, "johan.berg@example.se", address)
+
+
+def test_numbers_typed_in_groups_and_identifiers_do_not_switch_the_language(
+    nordkapp: None, api: httpx.Client
+) -> None:
+    chat = start_chat(api, SLUG, "sv")
+    assert PROOF_PROMPT["sv"] in ask(chat, "när kommer min beställning 40-056-789")
+    # An email alone says nothing of the language: the answer stays Swedish.
+    assert "är betald" in ask(chat, "sara.nilsson@example.se")
+    chat = start_chat(api, SLUG, "fi")
+    assert PROOF_PROMPT["fi"] in ask(chat, "missä on tilaus #4004-5678")
+    assert NOT_FOUND["fi"] in ask(chat, "wrong@example.com", fresh_address()).casefold()

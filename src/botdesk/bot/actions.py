@@ -58,6 +58,8 @@ class ActionRequest:
     slots: Mapping[str, str]
     # The entity type that filled each slot (ORDER_NUMBER or TRACKING_NUMBER for a reference).
     slot_types: Mapping[str, str] = field(default_factory=dict)
+    # Slots filled from memory (an earlier flow's proof), not from this conversation's flow.
+    remembered: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,5 @@ class ActionResult:
     values: Mapping[str, str] = field(default_factory=dict)
     # Slot values worth keeping for the next flow in this conversation (a proof that matched).
     remember: Mapping[str, str] = field(default_factory=dict)
+    # Ask this slot again instead of answering (a remembered proof did not fit this order).
+    ask: str | None = None

@@ -57,6 +57,8 @@ class FlowState:
     retries: int = 0
     # Asides answered while this flow waited; a second one offers a person instead.
     asides: int = 0
+    # Slots filled from an earlier flow's remembered values.
+    remembered: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -133,9 +135,10 @@ class ContentResponder:
             state.flow = None
             return BotTurn([], language, state.to_mapping())
         replies = []
+        asking = [r for r in results if r.ask is not None]
         for result in results:
             outcome = spec.flow.outcomes.get(result.outcome)
-            if outcome is None:
+            if outcome is None or result.ask is not None:
                 continue
             replies.append(self._render(outcome, language, {**flow.slots, **result.values}))
             for slot in spec.flow.slots:
@@ -143,6 +146,18 @@ class ContentResponder:
                     kind = flow.slot_types.get(slot.name, "")
                     state.remembered[slot.name] = [result.remember[slot.name], kind]
         state.flow = None
+        wanted = next((s for s in spec.flow.slots if asking and s.name == asking[0].ask), None)
+        if wanted is not None:
+            # A remembered value did not fit: ask for it, for just the values that need it.
+            many = next((s for s in spec.flow.slots if s.many), None)
+            if many is not None:
+                flow.slots[many.name] = " ".join(r.values.get(many.name, "") for r in asking)
+            flow.slots.pop(wanted.name, None)
+            flow.slot_types.pop(wanted.name, None)
+            state.remembered.pop(wanted.name, None)
+            flow.remembered, flow.pending, flow.retries = [], wanted.name, 0
+            state.flow = flow
+            replies.append(BotReply(MessageContent(_pick(wanted.prompt, language))))
         return BotTurn(replies, language, state.to_mapping(), flow.intent)
 
     def _follow_up(
@@ -225,6 +240,7 @@ class ContentResponder:
                 missing = slot.name not in flow.slots and _applies(slot, flow)
                 if slot.remember and remembered and missing:
                     flow.slots[slot.name], flow.slot_types[slot.name] = remembered
+                    flow.remembered.append(slot.name)
             return self._continue_flow(state, spec, language, turn.tenant_slug)
         state.flow = None
         assert spec.answer is not None
@@ -272,6 +288,7 @@ class ContentResponder:
             language=language,
             slots=dict(flow.slots),
             slot_types=dict(flow.slot_types),
+            remembered=frozenset(flow.remembered),
         )
 
     def _fallback(

@@ -86,13 +86,21 @@ class Understanding:
         entities = detect(text, self.patterns) if entities is None else list(entities)
         prediction = self.model.predict_one(mask(text, entities))
         return Understood(
-            language=self.languages.identify(text, current_language),
+            # Identifiers say nothing of the language ("fel@example.se" is not English).
+            language=self.languages.identify(_without(text, entities), current_language),
             intent=prediction.intent,
             confidence=prediction.confidence,
             ranking=prediction.ranking,
             entities=entities,
             countries=countries_in(text),
         )
+
+
+def _without(text: str, entities: Sequence[Entity]) -> str:
+    """The text with each entity's span blanked out."""
+    for entity in sorted(entities, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " + text[entity.end :]
+    return text
 
 
 def standalone_understander(model: IntentModel) -> Understanding:

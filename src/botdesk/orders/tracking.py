@@ -118,12 +118,14 @@ class OrderDesk:
         if request.slot_types.get("reference") == TRACKING_NUMBER:
             return [parcel_result(code, request.language) for code in references]
         proof = request.slots.get("proof", "")
+        remembered = "proof" in request.remembered
         return [
-            await self._order(number, proof, request.language, context) for number in references
+            await self._order(number, proof, remembered, request.language, context)
+            for number in references
         ]
 
     async def _order(
-        self, number: str, proof: str, language: str, context: TrackContext
+        self, number: str, proof: str, remembered: bool, language: str, context: TrackContext
     ) -> ActionResult:
         base = {"reference": number}
         if context.connector is None:
@@ -140,7 +142,8 @@ class OrderDesk:
             return ActionResult("unavailable", base)
         if not verification.proves(order, proof):
             await self._failed(keys)
-            return ActionResult("not_found", base)
+            # A proof remembered from another order may simply not be this order's: ask.
+            return ActionResult("not_found", base, ask="proof" if remembered else None)
         assert order is not None
         return ActionResult(
             order.state.value, self._values(order, language, context.zone), {"proof": proof}

@@ -9,7 +9,11 @@ from botdesk.pii.contacts import find_emails, find_phones
 from botdesk.pii.entities import Entity, EntityType, resolve_overlaps
 from botdesk.pii.identifiers import find_cards, find_ibans, find_national_ids
 from botdesk.pii.patterns import EntityPatterns
-from botdesk.pii.shipments import find_order_numbers, find_tracking_numbers
+from botdesk.pii.shipments import (
+    find_grouped_order_numbers,
+    find_order_numbers,
+    find_tracking_numbers,
+)
 
 # Every detector needs a digit, except e-mail which needs "@": most chat messages ("hei",
 # "kiitos!", "where is my parcel") have neither and return without running a single regex more.
@@ -39,6 +43,8 @@ def detect(text: str, patterns: EntityPatterns) -> list[Entity]:
     # Phones last: what the others found is not parsed again, which is most of the saving.
     protected = [(c.start, c.end) for c in candidates]
     candidates += find_phones(text, patterns.phone_regions, protected)
+    taken = [(c.start, c.end) for c in candidates]
+    candidates += find_grouped_order_numbers(text, patterns.order_regex, taken)
     return resolve_overlaps(candidates)
 
 

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from botdesk.pii.entities import Entity, EntityType
 
@@ -223,6 +223,11 @@ def compile_order_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(f"{_BEFORE}(?:{pattern}){_AFTER}", re.IGNORECASE)
 
 
+# Digits typed in groups ("40-056-789", "4001 2345"): up to five groups, single separators.
+_DIGIT_GROUPS = re.compile(r"(?<![\w-])[0-9]+(?:[ -][0-9]+){1,4}(?![\w-])")
+_GROUP = re.compile(r"[0-9]+")
+
+
 def find_order_numbers(text: str, pattern: re.Pattern[str] | None) -> Iterator[Entity]:
     """Order numbers matching the tenant's compiled pattern, value reduced to letters/digits."""
     if pattern is None:
@@ -231,3 +236,22 @@ def find_order_numbers(text: str, pattern: re.Pattern[str] | None) -> Iterator[E
         if match.end() > match.start():
             value = "".join(ch for ch in match[0] if ch.isalnum()).upper()
             yield Entity(EntityType.ORDER_NUMBER, match.start(), match.end(), value)
+
+
+def find_grouped_order_numbers(
+    text: str, pattern: re.Pattern[str] | None, taken: Sequence[tuple[int, int]]
+) -> Iterator[Entity]:
+    """Order numbers a shopper typed in groups ("40-056-789", "4001 2345").
+
+    The whole run of groups must match the tenant's pattern (written for the number as the shop
+    prints it), and nothing else may claim any of its digits: detect() asks after the phone
+    numbers, since a number written in groups is more often a phone number.
+    """
+    if pattern is None:
+        return
+    for run in _DIGIT_GROUPS.finditer(text):
+        if any(run.start() < end and start < run.end() for start, end in taken):
+            continue
+        digits = "".join(_GROUP.findall(run[0]))
+        if pattern.fullmatch(digits):
+            yield Entity(EntityType.ORDER_NUMBER, run.start(), run.end(), digits)
