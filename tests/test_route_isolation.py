@@ -208,6 +208,11 @@ BODIES: dict[tuple[str, str], Body] = {
     ),
     ("POST", "/console/canned/{reply_id}/delete"): _form(),
     ("POST", "/console/subjects"): _form(action="find", kind="email", value=SHOPPER),
+    ("POST", "/console/orders"): _form(
+        kind="shopify", base_url="https://evil.example", access_token="taken-over"
+    ),
+    ("POST", "/console/orders/test"): _form(),
+    ("POST", "/console/orders/remove"): _form(confirm="yes"),
 }
 
 
@@ -533,6 +538,8 @@ def positive_controls(walk: Walk, world: World) -> None:
         ("GET", "/console/api/canned", world.alice_agent, 200, "canned-"),
         ("POST", "/console/canned/{reply_id}", world.alice_admin, 303, None),
         ("GET", "/console/settings", world.alice_admin, 200, None),
+        ("GET", "/console/orders", world.alice_admin, 200, None),
+        ("POST", "/console/orders/test", world.alice_admin, 303, None),  # nothing to test yet
         ("GET", "/console/api/state", world.alice_agent, 200, None),
     ]
     for method, path, caller, status, shows in checks:

@@ -35,7 +35,7 @@ from botdesk.api.origins import OriginPolicy
 from botdesk.events import NODES_CHANNEL
 from botdesk.jobs import JobRunner
 from botdesk.runtime import Runtime
-from botdesk.web import account, canned, console, settings, shop, subjects
+from botdesk.web import account, canned, console, orders, settings, shop, subjects
 
 WEB_STATIC = Path(web.__file__).resolve().parent / "static"
 # Swagger UI's files ship inside a PyPI package: API docs work offline and call no CDN.
@@ -108,6 +108,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(settings.router)
     app.include_router(canned.router)
     app.include_router(subjects.router)
+    app.include_router(orders.router)
     app.include_router(shop.router)
     app.include_router(demo_merchant.router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
