@@ -35,26 +35,35 @@ def pluck(data: Any, path: str | None) -> Any:
 
 
 def text(value: Any, limit: int = MAX_TEXT) -> str:
-    """A short display string; numbers are accepted (carriers' codes arrive as either)."""
+    """A short display string; numbers are accepted (carriers' codes arrive as either).
+
+    A value of the wrong type is an error; a merely long one (a chatty event description) is
+    cut, since the order's state is still worth telling.
+    """
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise invalid()
-    cleaned = "".join(
-        ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(value)
-    ).strip()
-    if len(cleaned) > limit:
-        raise invalid()
-    return " ".join(cleaned.split())
+    raw = str(value)[: limit * 4]
+    cleaned = " ".join(
+        "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in raw).split()
+    )
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
 def link(value: Any) -> str:
-    """An http(s) URL or nothing: a tracking link is shown to shoppers as a link."""
-    url = text(value, 2000)
-    if not url:
-        return ""
-    if not url.startswith(("https://", "http://")) or any(c in url for c in ' <>"()[]'):
+    """An http(s) URL, or nothing: a tracking link is shown to shoppers as a link.
+
+    One the chat could not show safely (no http(s), spaces, brackets, quotes) is left out rather
+    than failing the look-up: the carrier's own page is linked instead where botdesk knows it.
+    """
+    if value is not None and not isinstance(value, str):
         raise invalid()
+    url = (value or "").strip()
+    if len(url) > 2000 or not url.startswith(("https://", "http://")):
+        return ""
+    if any(c in url for c in ' <>"()[]\\') or any(unicodedata.category(c)[0] == "C" for c in url):
+        return ""
     return url
 
 

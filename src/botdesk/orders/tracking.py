@@ -156,10 +156,11 @@ class OrderDesk:
         url = order.tracking_url
         if not url and carrier is not None and order.tracking_number:
             url = carriers.tracking_url(carrier, order.tracking_number, language) or ""
+        # Merchant texts go into the content's Markdown: escaped, like everything in details.
         return {
             "reference": order.number,
-            "carrier": carrier.name if carrier else order.carrier,
-            "tracking_number": order.tracking_number,
+            "carrier": carrier.name if carrier else presentation.escape(order.carrier),
+            "tracking_number": presentation.escape(order.tracking_number),
             "tracking_url": url,
             "details": presentation.details(order, language, url, zone),
         }
