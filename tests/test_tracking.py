@@ -213,7 +213,7 @@ def test_guessing_is_limited_per_client_address(
     assert "can't check any more orders in this chat" in text
 
 
-def test_a_verified_proof_serves_the_next_order_and_answers_are_cached(
+def test_a_verified_proof_serves_the_next_question_in_the_conversation(
     nordkapp: None, api: httpx.Client
 ) -> None:
     chat = start_chat(api, SLUG, "en")
@@ -298,17 +298,19 @@ def test_the_demo_orders_table_in_the_docs_is_what_the_demo_seeds() -> None:
         for line in docs.splitlines()
         if line.startswith("| 400")
     ]
+    dash = "\u2013"  # an en dash: nothing known
     seeded = [
         [
             s.number,
             s.email,
             demo_merchant.STATES[s.status],
             s.postcode,
-            s.carrier or "\u2013",
-        ]  # an en dash
+            s.carrier or dash,
+            s.tracking or dash,
+        ]
         for s in demo_merchant.DEMO_ORDERS
     ]
-    assert [row[:5] for row in rows] == seeded
+    assert rows == seeded
     # Every state the bot can tell is in the demo.
     assert {row[2] for row in rows} == set(demo_merchant.STATES.values())
 
@@ -334,3 +336,81 @@ def test_numbers_typed_in_groups_and_identifiers_do_not_switch_the_language(
     chat = start_chat(api, SLUG, "fi")
     assert PROOF_PROMPT["fi"] in ask(chat, "missä on tilaus #4004-5678")
     assert NOT_FOUND["fi"] in ask(chat, "wrong@example.com", fresh_address()).casefold()
+
+
+def test_guesses_sent_in_parallel_are_limited_all_the_same(
+    nordkapp: None, server: LiveServer, runtime: Runtime
+) -> None:
+    import asyncio
+
+    limit = runtime.settings.tracking_failures_per_conversation
+    address = fresh_address()
+
+    async def flood() -> list[str]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            started = await client.post(
+                f"/api/v1/tenants/{SLUG}/conversations", json={"language": "en"}
+            )
+            body = started.json()
+            headers = {
+                "Authorization": f"Bearer {body['visitor_token']}",
+                "X-Forwarded-For": address,
+            }
+            url = f"/api/v1/conversations/{body['conversation']['id']}/messages"
+            # Another conversation from the same address, guessing at the same time.
+            other = (
+                await client.post(f"/api/v1/tenants/{SLUG}/conversations", json={"language": "en"})
+            ).json()
+            other_headers = {**headers, "Authorization": f"Bearer {other['visitor_token']}"}
+            other_url = f"/api/v1/conversations/{other['conversation']['id']}/messages"
+            sends = [
+                client.post(
+                    url if n % 2 else other_url,
+                    json={"text": f"where is 40012345 guess{n}@x.fi"},
+                    headers=headers if n % 2 else other_headers,
+                )
+                for n in range(4 * limit)
+            ]
+            answers = await asyncio.gather(*sends)
+        return ["\n".join(r["text"] for r in a.json()["replies"]) for a in answers]
+
+    texts = asyncio.run(flood())
+    refused = [t for t in texts if NOT_FOUND["en"] in t]
+    blocked = [t for t in texts if "can't check any more orders" in t]
+    # Each conversation gets its own budget of `limit`; none is exceeded by sending at once.
+    assert len(refused) == 2 * limit, texts
+    assert len(blocked) == 2 * limit
+
+
+def test_a_corrected_order_number_replaces_the_first_while_the_proof_is_awaited(
+    nordkapp: None, api: httpx.Client
+) -> None:
+    chat = start_chat(api, SLUG, "en")
+    assert PROOF_PROMPT["en"] in ask(chat, "where is my order 40012345")
+    assert PROOF_PROMPT["en"] in ask(chat, "sorry, it's 40023456")
+    assert "out for delivery today" in ask(chat, "erik.lindqvist@example.se")
+
+
+def test_logs_hold_no_order_number_email_or_merchant_url(
+    nordkapp: None, api: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from botdesk.logs import configure_logging
+
+    configure_logging("INFO")
+    caplog.set_level(logging.INFO)
+    try:
+        chat = start_chat(api, SLUG, "en")
+        assert "on its way" in ask(chat, "where is 40012345 aino.virtanen@example.fi")
+        ask(chat, "where is 40099999 nobody@example.fi", fresh_address())
+    finally:
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    # What botdesk itself logs (`botdesk serve` runs uvicorn without its access log).
+    logged = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("uvicorn.access")
+    )
+    assert "HTTP Request" not in logged
+    for secret in ("40012345", "40099999", "aino.virtanen", "nobody@", "/demo-merchant/"):
+        assert secret not in logged

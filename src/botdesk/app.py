@@ -81,6 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         if jobs is not None:
             # Stops at the job's next safe point (between two commits), before the pool closes.
             await asyncio.to_thread(jobs.stop)
+        await runtime.orders.close()
         runtime.close()
 
     app = FastAPI(

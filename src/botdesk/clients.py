@@ -38,9 +38,10 @@ class ClientAddresses:
             for header in connection.headers.getlist("x-forwarded-for")
             for hop in header.split(",")
         ]
-        for hop in reversed(hops):
-            if not hop:
+        for raw in reversed(hops):
+            if not raw:
                 continue
+            hop = _without_port(raw)
             try:
                 ipaddress.ip_address(hop)
             except ValueError:
@@ -48,3 +49,12 @@ class ClientAddresses:
             if not self._is_trusted(hop):
                 return hop
         return peer
+
+
+def _without_port(hop: str) -> str:
+    """Some proxies append the client's port: "198.51.100.7:51234", "[2001:db8::1]:443"."""
+    if hop.startswith("["):
+        return hop[1:].split("]", 1)[0]
+    if hop.count(":") == 1:
+        return hop.split(":", 1)[0]
+    return hop

@@ -12,3 +12,6 @@ def configure_logging(level: str) -> None:
     )
     # Alembic announces its context at INFO on every schema check (each /readyz probe).
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO, and a merchant's URL holds the order number.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import time
 import uuid
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
@@ -49,6 +51,10 @@ class Runtime:
         settings = self.settings
         self.tenants = TenantCache(self.db, self.keyring, settings.tenant_cache_seconds)
         self.clients = ClientAddresses(settings.trusted_proxies)
+        # Locks live as long as someone holds or waits for them (the event loop's thread only).
+        self._turns: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._health = HealthRecorder(self.db)
         self.orders = OrderDesk(
             OutboundPolicy.of(
@@ -75,6 +81,15 @@ class Runtime:
         """Run blocking work (database, bot) on the worker threads; await its result."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.workers, functools.partial(work, *args, **kwargs))
+
+    @contextlib.asynccontextmanager
+    async def conversation_turn(self, conversation_id: uuid.UUID) -> AsyncIterator[None]:
+        """Hold the conversation's turn on this node (see actions/messages.py)."""
+        turn = self._turns.get(conversation_id)
+        if turn is None:
+            turn = self._turns[conversation_id] = asyncio.Lock()
+        async with turn:
+            yield
 
     def hear(self, event: Event) -> None:
         """Drop what an event makes stale (this node's commits, and other nodes' via the broker)."""
@@ -116,6 +131,7 @@ class Runtime:
 
     def close(self) -> None:
         self.workers.shutdown(wait=True)
+        self.orders.shutdown()
         self.bots.finish_saving()
         self.db.broker.close()
         self.db.dispose()

@@ -17,6 +17,7 @@ and the improvement sample. A retry with the same `client_message_id` returns wh
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ from botdesk.runtime import Runtime
 from botdesk.subjects import ENTITY_KINDS
 from botdesk.tenant_cache import TenantEntry
 from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -124,22 +127,25 @@ async def send_visitor_message(
     client_address: str = "unknown",
 ) -> PostedMessage:
     """The whole of a shopper's message, from an async route (see the module doc)."""
-    posted = await runtime.run(
-        post_visitor_message,
-        runtime,
-        conversation_id,
-        token,
-        text,
-        client_message_id,
-        payload=payload,
-    )
-    pending = posted.pending
-    if pending is None:
-        return posted
-    results = await run_action(runtime, pending, client_address)
-    replies, status, language, handover = await runtime.run(
-        finish_bot_turn, runtime, pending, results
-    )
+    # One message of a conversation at a time on this node: a second message sent while the
+    # bot waits on a merchant is answered after the first, from the state the first left.
+    async with runtime.conversation_turn(conversation_id):
+        posted = await runtime.run(
+            post_visitor_message,
+            runtime,
+            conversation_id,
+            token,
+            text,
+            client_message_id,
+            payload=payload,
+        )
+        pending = posted.pending
+        if pending is None:
+            return posted
+        results = await run_action(runtime, pending, client_address)
+        replies, status, language, handover = await runtime.run(
+            finish_bot_turn, runtime, pending, results
+        )
     return PostedMessage(posted.message, replies, status, language, handover_requested=handover)
 
 
@@ -158,8 +164,15 @@ async def run_action(
             connector=entry.connector,
             zone=entry.handover.hours.zone,
         )
-        return await runtime.orders.track(request, context)
-    return [ActionResult("unavailable")]
+        try:
+            return await runtime.orders.track(request, context)
+        except Exception:
+            # Whatever went wrong, the shopper hears that the status cannot be checked now
+            # (their message is stored already); the operator gets the traceback, which holds
+            # no merchant data or shopper text (LookupFailed carries a kind only).
+            log.exception("order look-up crashed for tenant %s", entry.tenant.id)
+    references = request.slots.get("reference", "").split() or [""]
+    return [ActionResult("unavailable", {"reference": r}) for r in references]
 
 
 def store_visitor_message(

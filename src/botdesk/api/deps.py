@@ -104,7 +104,7 @@ class StaffRequest:
 def staff_in(session: Session, request: StaffRequest) -> access.StaffContext:
     """Signed in, the CSRF token checked, a role in the tenant: as `CurrentStaff` on a POST."""
     found = signed_in(session, request.token)
-    if not hmac.compare_digest(request.csrf or "", found.csrf):
+    if not _same(request.csrf or "", found.csrf):
         raise Forbidden(EXPIRED)
     return access.staff_context(session, found.user, request.tenant)
 
@@ -126,7 +126,7 @@ async def _csrf_checked(
         if sent is None and request.headers.get("content-type", "").startswith(_FORMS):
             field = (await request.form()).get("csrf")  # parsed once; routes reuse it
             sent = field if isinstance(field, str) else None
-        if not hmac.compare_digest(sent or "", signed_in.csrf):
+        if not _same(sent or "", signed_in.csrf):
             raise Forbidden(EXPIRED)
     return signed_in
 
@@ -158,3 +158,10 @@ def _admin_staff(staff: CurrentStaff) -> access.StaffContext:
 
 
 AdminStaff = Annotated[access.StaffContext, Depends(_admin_staff)]
+
+
+def _same(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a token as sent (any text, even non-ASCII) with ours."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )

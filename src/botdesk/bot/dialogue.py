@@ -137,7 +137,9 @@ class ContentResponder:
         replies = []
         asking = [r for r in results if r.ask is not None]
         for result in results:
-            outcome = spec.flow.outcomes.get(result.outcome)
+            # Content saved before an outcome existed says what it says for `unavailable`.
+            outcomes = spec.flow.outcomes
+            outcome = outcomes.get(result.outcome) or outcomes.get("unavailable")
             if outcome is None or result.ask is not None:
                 continue
             replies.append(self._render(outcome, language, {**flow.slots, **result.values}))
@@ -206,6 +208,7 @@ class ContentResponder:
                 for p in find_postcodes(turn.text)
                 if all(p.end <= e.start or e.end <= p.start for e in entities)
             ]
+        self._correct(spec, flow, slot, entities)
         if self._fill(spec, flow, entities):
             return self._continue_flow(state, spec, language, turn.tenant_slug)
         if new_intent is not None and new_intent != flow.intent:
@@ -249,6 +252,23 @@ class ContentResponder:
             chosen = next((c for c in heard.countries if c in spec.context.answers), None)
             answer = spec.context.answers[chosen] if chosen else answer
         return [self._render(answer, language, wants_human=spec.handover)]
+
+    @staticmethod
+    def _correct(
+        spec: IntentSpec, flow: FlowState, pending: SlotSpec, entities: Sequence[Entity]
+    ) -> None:
+        """("sorry, it's 40023456") A value for an earlier slot replaces what it held."""
+        assert spec.flow is not None
+        for slot in spec.flow.slots:
+            if slot is pending or slot.name not in flow.slots:
+                continue
+            if any(e.type in pending.entities for e in entities if e.type in slot.entities):
+                continue  # the value fits the question asked: it is the answer, not a fix
+            if any(e.type in slot.entities for e in entities):
+                del flow.slots[slot.name]
+                flow.slot_types.pop(slot.name, None)
+                if slot.name in flow.remembered:
+                    flow.remembered.remove(slot.name)
 
     @staticmethod
     def _fill(spec: IntentSpec, flow: FlowState, entities: Sequence[Entity]) -> bool:

@@ -93,8 +93,9 @@ class ConnectorConfig(_Strict):
     kind: ConnectorKind
     base_url: Annotated[str, Field(max_length=500)]
     options: dict[str, Any] = Field(default_factory=dict)
+    # repr=False: a config inside a logged or printed object never shows its secrets.
     secrets: dict[str, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
-        default_factory=dict
+        default_factory=dict, repr=False
     )
 
     @field_validator("base_url")
@@ -173,6 +174,9 @@ def _describe(exc: ValueError) -> str:
 class Connector(Protocol):
     async def find(self, number: str) -> Order | None:
         """The order with this number, None if there is none; raises LookupFailed."""
+
+    async def details(self, order: Order) -> Order:
+        """The order with what costs another request (asked only once the shopper is verified)."""
 
     async def check(self) -> None:
         """Prove the connection and credentials work; raises LookupFailed if not."""

@@ -14,6 +14,8 @@ from botdesk.orders.outbound import FailureKind, LookupFailed
 
 MAX_TEXT = 300
 MAX_EVENTS = 50
+_EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 
 def invalid() -> LookupFailed:
@@ -62,7 +64,7 @@ def link(value: Any) -> str:
     url = (value or "").strip()
     if len(url) > 2000 or not url.startswith(("https://", "http://")):
         return ""
-    if any(c in url for c in ' <>"()[]\\') or any(unicodedata.category(c)[0] == "C" for c in url):
+    if any(c in url for c in " <>\"'()[]\\") or any(unicodedata.category(c)[0] == "C" for c in url):
         return ""
     return url
 
@@ -77,9 +79,13 @@ def moment(value: Any) -> dt.datetime:
         if not isinstance(value, str):
             raise invalid()
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        # Far from today, a date is garbage, and converting it to a time zone would overflow.
+        if not _EARLIEST <= parsed.astimezone(dt.UTC) <= _LATEST:
+            raise invalid()
     except (ValueError, OverflowError, OSError):
         raise invalid() from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parsed
 
 
 def day(value: Any) -> dt.date | None:
@@ -88,7 +94,10 @@ def day(value: Any) -> dt.date | None:
         return None
     if isinstance(value, str) and len(value.strip()) == 10 and not value.strip().isdigit():
         try:
-            return dt.date.fromisoformat(value.strip())
+            found = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise invalid() from None
+        if not _EARLIEST.date() <= found <= _LATEST.date():
+            raise invalid()
+        return found
     return moment(value).date()

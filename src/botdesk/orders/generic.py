@@ -45,6 +45,9 @@ class GenericConnector:
             return None
         return self._order(number, answer.json())
 
+    async def details(self, order: Order) -> Order:
+        return order  # one request gives everything
+
     async def check(self) -> None:
         await self._get(PROBE_NUMBER)
 

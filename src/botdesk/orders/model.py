@@ -51,6 +51,8 @@ class Order:
     carrier: str = ""
     tracking_number: str = ""
     tracking_url: str = ""
+    # The order's id in the merchant's system, where it differs from the number (WooCommerce).
+    source_id: str = ""
     shipped_on: dt.date | None = None
     expected_delivery: dt.date | None = None
     # Newest first.

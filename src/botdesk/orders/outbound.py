@@ -92,11 +92,33 @@ class OutboundPolicy:
     def allows(self, address: str) -> bool:
         """Public unicast addresses, and whatever networks the operator allowed."""
         ip = ipaddress.ip_address(address)
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
         if any(ip in network for network in self.allowed_networks):
             return True
+        if isinstance(ip, ipaddress.IPv6Address):
+            embedded = _embedded_ipv4(ip)
+            if embedded is not None:
+                # ::ffff:127.0.0.1, NAT64's 64:ff9b::a00:1, 6to4's 2002:7f00:1:: all reach
+                # the IPv4 address inside: that one must be allowed.
+                return embedded is not False and self.allows(str(embedded))
         return ip.is_global and not ip.is_multicast
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Translation and tunnelling prefixes whose IPv4 part cannot be told or trusted: refused.
+_REFUSED_V6 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b:1::/48", "::/96", "2001::/32"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | bool | None:
+    """The IPv4 address an IPv6 one leads to; False: refuse it; None: a plain IPv6 address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in _REFUSED_V6) and ip != ipaddress.IPv6Address("::"):
+        return False
+    return None
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -190,7 +212,7 @@ class Answer:
         """The body as JSON; anything else is an invalid response."""
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # 100 KB of "[" nests deep
             raise LookupFailed(FailureKind.INVALID_RESPONSE) from None
 
 

@@ -44,7 +44,8 @@ query OrderByName($search: String!) {
   }
 }
 """
-SHOP_QUERY = "query { shop { name } }"
+# The connection test reads one order's name: it proves the token works and may read orders.
+CHECK_QUERY = "query { orders(first: 1) { nodes { name } } }"
 
 # FulfillmentDisplayStatus → ours. Cancelled and voided fulfilments are skipped.
 _FULFILMENT_STATES = {
@@ -66,6 +67,8 @@ _FULFILMENT_STATES = {
 _SKIPPED = frozenset({"CANCELED", "LABEL_VOIDED"})
 _RETURNED = frozenset({"RETURNED", "IN_PROGRESS", "INSPECTION_COMPLETE"})
 _PAID = frozenset({"PAID", "PARTIALLY_PAID", "AUTHORIZED", "PARTIALLY_REFUNDED"})
+# Never fulfilled and the money gone back or never taken: as good as cancelled.
+_UNPAID_ENDS = frozenset({"REFUNDED", "VOIDED", "EXPIRED"})
 
 
 class ShopifyConnector:
@@ -88,8 +91,11 @@ class ShopifyConnector:
             return None  # Shopify's search is fuzzy; only the exact name is this order
         return _order(number, order)
 
+    async def details(self, order: Order) -> Order:
+        return order  # one query gives everything
+
     async def check(self) -> None:
-        await self._query(SHOP_QUERY, {})
+        await self._query(CHECK_QUERY, {})
 
     async def _query(self, query: str, variables: dict[str, Any]) -> Any:
         # A GraphQL query is a read, so it may be retried like a GET, throttling included.
@@ -111,6 +117,8 @@ def _data(answer: Answer) -> dict[str, Any]:
         raise fields.invalid()
     errors = body.get("errors")
     if errors:
+        if not isinstance(errors, list):  # Shopify's 401 body has a string here
+            raise fields.invalid()
         codes = [fields.pluck(e, "extensions.code") for e in errors if isinstance(e, dict)]
         if "THROTTLED" in codes:
             raise LookupFailed(FailureKind.RATE_LIMITED)
@@ -181,6 +189,8 @@ def _state(order: dict[str, Any], latest: dict[str, Any] | None) -> OrderState:
         return _FULFILMENT_STATES.get(fields.text(latest.get("displayStatus")), OrderState.SHIPPED)
     if fields.text(order.get("displayFulfillmentStatus")) in ("IN_PROGRESS", "PARTIALLY_FULFILLED"):
         return OrderState.PACKED
+    if fields.text(order.get("displayFinancialStatus")) in _UNPAID_ENDS:
+        return OrderState.CANCELLED
     if fields.text(order.get("displayFinancialStatus")) in _PAID:
         return OrderState.PAID
     return OrderState.RECEIVED

@@ -14,14 +14,17 @@ Failures are logged with the tenant id and the failure kind, never a number, ema
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import logging
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -47,6 +50,16 @@ log = logging.getLogger(__name__)
 
 ANSWER_CACHE_SECONDS = 300
 ANSWER_CACHE_SIZE = 10_000
+# Look-ups one tenant may have in flight on a node; more wait (within their deadline).
+LOOK_UPS_PER_TENANT = 16
+DEADLINE_MARGIN = 0.5
+
+
+class _OverBudget:
+    """A reference not even asked about: the guessing budget is spent."""
+
+
+OVER_BUDGET = _OverBudget()
 ORDER_NUMBER = "ORDER_NUMBER"
 TRACKING_NUMBER = "TRACKING_NUMBER"
 
@@ -93,6 +106,11 @@ class OrderDesk:
             ANSWER_CACHE_SIZE, ANSWER_CACHE_SECONDS
         )
         self._lock = threading.Lock()
+        self._gates: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._slots: dict[uuid.UUID, asyncio.Semaphore] = {}
+        # The limit counts are blocking calls (Redis); their own threads, so nothing else
+        # queued on the loop's default executor (DNS look-ups) ever waits behind them.
+        self._limit_threads = ThreadPoolExecutor(2, thread_name_prefix="botdesk-limits")
         self._on_health = on_health
         self._limits: tuple[RateLimitItem, RateLimitItem] = (
             RateLimitItemPerMinute(per_conversation, 15),
@@ -114,40 +132,67 @@ class OrderDesk:
     # ---- the action ----------------------------------------------------------------------
 
     async def track(self, request: ActionRequest, context: TrackContext) -> list[ActionResult]:
+        """The results for every reference in the request, each within the look-up deadline."""
         references = request.slots.get("reference", "").split()
         if request.slot_types.get("reference") == TRACKING_NUMBER:
             return [parcel_result(code, request.language) for code in references]
         proof = request.slots.get("proof", "")
-        remembered = "proof" in request.remembered
-        return [
-            await self._order(number, proof, remembered, request.language, context)
-            for number in references
-        ]
-
-    async def _order(
-        self, number: str, proof: str, remembered: bool, language: str, context: TrackContext
-    ) -> ActionResult:
-        base = {"reference": number}
-        if context.connector is None:
-            return ActionResult("unavailable", base)
+        if context.connector is None or not proof:
+            # No order system; or content from before verification existed (no proof slot):
+            # nothing can be told, and nothing counts as a guess.
+            return [ActionResult("unavailable", {"reference": r}) for r in references]
         keys = self._keys(context)
-        if not await self._may_try(keys):
-            return ActionResult("too_many_attempts", base)
-        try:
-            order = await self._look_up(number, context)
-        except LookupFailed as failure:
-            log.warning(
-                "order look-up failed for tenant %s: %s", context.tenant_id, failure.kind.value
+        # One verification at a time per conversation and per client address on this node:
+        # the budget is read, spent and counted without a parallel request slipping between.
+        async with self._gate(keys[0]), self._gate(keys[1]):
+            allowed = await self._remaining(keys)
+            asked = references[:allowed]
+            found = await asyncio.gather(
+                *(self._verified(number, proof, context) for number in asked)
             )
-            return ActionResult("unavailable", base)
-        if not verification.proves(order, proof):
-            await self._failed(keys)
-            # A proof remembered from another order may simply not be this order's: ask.
-            return ActionResult("not_found", base, ask="proof" if remembered else None)
-        assert order is not None
-        return ActionResult(
-            order.state.value, self._values(order, language, context.zone), {"proof": proof}
-        )
+            failures = sum(1 for result in found if result is None)
+            if failures:
+                await self._failed(keys, failures)
+        remembered = "proof" in request.remembered
+        results = []
+        for index, number in enumerate(references):
+            base = {"reference": number}
+            result = found[index] if index < len(found) else OVER_BUDGET
+            if isinstance(result, _OverBudget):
+                results.append(ActionResult("too_many_attempts", base))
+            elif isinstance(result, FailureKind):
+                results.append(ActionResult("unavailable", base))
+            elif result is None:
+                # A proof remembered from another order may simply not be this one's: ask.
+                ask = "proof" if remembered else None
+                results.append(ActionResult("not_found", base, ask=ask))
+            else:
+                values = self._values(result, request.language, context.zone)
+                results.append(ActionResult(result.state.value, values, {"proof": proof}))
+        return results
+
+    async def _verified(
+        self, number: str, proof: str, context: TrackContext
+    ) -> Order | FailureKind | None:
+        """The order if `proof` is its own; None for no such order or a wrong proof."""
+        try:
+            # The whole of it, details too, within the deadline (each request has its own as
+            # well; this one is a little longer, so a single slow request reports itself).
+            async with asyncio.timeout(self.policy.total_timeout + DEADLINE_MARGIN):
+                order = await self._look_up(number, context)
+                if not verification.proves(order, proof):
+                    return None
+                assert order is not None and context.connector is not None
+                # Details that cost the merchant another request (WooCommerce's tracking) only
+                # now: before, an existing order would answer slower than an unknown one.
+                return await self._details(order, context)
+        except LookupFailed as failure:
+            kind = failure.kind
+        except TimeoutError:
+            kind = FailureKind.TIMEOUT
+            self._report(context.tenant_id, kind)
+        log.warning("order look-up failed for tenant %s: %s", context.tenant_id, kind.value)
+        return kind
 
     def _values(self, order: Order, language: str, zone: str) -> dict[str, str]:
         carrier = carriers.carrier_named(order.carrier) if order.carrier else None
@@ -178,6 +223,16 @@ class OrderDesk:
             self._answers[key] = order
         return order
 
+    async def _details(self, order: Order, context: TrackContext) -> Order:
+        assert context.connector is not None
+        key = (context.conversation_id, order.number)
+        detailed = await self.call(context.tenant_id, context.connector, lambda c: c.details(order))
+        if detailed is None:
+            return order
+        with self._lock:
+            self._answers[key] = detailed
+        return detailed
+
     async def check(self, tenant_id: uuid.UUID, config: ConnectorConfig) -> None:
         """Test the connection (the console's button): raises LookupFailed."""
         await self.call(tenant_id, config, lambda c: c.check(), through_breaker=False)
@@ -193,9 +248,11 @@ class OrderDesk:
         breaker = self.breaker(tenant_id)
         if through_breaker and not breaker.allow():
             raise LookupFailed(FailureKind.CIRCUIT_OPEN)
-        connector = build_connector(config, Outbound(self._client(), self.policy))
         try:
-            result = await work(connector)  # type: ignore[misc]
+            connector = build_connector(config, Outbound(self._client(), self.policy))
+            # A slow merchant holds at most this many of this node's connections at once.
+            async with self._concurrency(tenant_id):
+                result = await work(connector)  # type: ignore[misc]
         except LookupFailed as failure:
             breaker.failed()
             self._report(tenant_id, failure.kind)
@@ -256,45 +313,82 @@ class OrderDesk:
             self._breakers.clear()
             self._health.clear()
             self._answers.clear()
+            self._slots.clear()
 
     # ---- guessing limits -----------------------------------------------------------------
 
     def _keys(self, context: TrackContext) -> tuple[str, str]:
-        # The address is kept only as a keyed hash, and only as long as the window.
-        address = hmac.new(
-            self._address_key, context.client_address.encode(), hashlib.sha256
+        # The address is kept only as a keyed hash, and only as long as the window. An IPv6
+        # client holds a whole /64, so that is the unit; the tenant is part of the key, so one
+        # shop's guesser behind a shared address does not lock shoppers out of other shops.
+        address = context.client_address
+        try:
+            ip = ipaddress.ip_address(address)
+            if ip.version == 6:
+                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        except ValueError:
+            pass
+        digest = hmac.new(
+            self._address_key, f"{context.tenant_id}|{address}".encode(), hashlib.sha256
         ).hexdigest()[:32]
-        return f"conversation:{context.conversation_id}", f"address:{address}"
+        return f"conversation:{context.conversation_id}", f"address:{digest}"
 
-    async def _may_try(self, keys: tuple[str, str]) -> bool:
-        return await asyncio.to_thread(self._may_try_now, keys)
+    @contextlib.asynccontextmanager
+    async def _gate(self, key: str) -> AsyncIterator[None]:
+        with self._lock:
+            gate = self._gates.get(key)
+            if gate is None:
+                gate = self._gates[key] = asyncio.Lock()
+        async with gate:
+            yield
 
-    async def _failed(self, keys: tuple[str, str]) -> None:
-        await asyncio.to_thread(self._failed_now, keys)
+    @contextlib.asynccontextmanager
+    async def _concurrency(self, tenant_id: uuid.UUID) -> AsyncIterator[None]:
+        with self._lock:
+            slots = self._slots.get(tenant_id)
+            if slots is None:
+                slots = self._slots[tenant_id] = asyncio.Semaphore(LOOK_UPS_PER_TENANT)
+        async with slots:
+            yield
 
-    def _may_try_now(self, keys: tuple[str, str]) -> bool:
+    async def _remaining(self, keys: tuple[str, str]) -> int:
+        """How many more failed verifications both limits allow now."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._limit_threads, self._remaining_now, keys)
+
+    async def _failed(self, keys: tuple[str, str], count: int) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._limit_threads, self._failed_now, keys, count)
+
+    def _remaining_now(self, keys: tuple[str, str]) -> int:
         pairs = list(zip(self._limits, keys, strict=True))
         try:
-            return all(self._limiter().test(item, key) for item, key in pairs)
+            stats = [self._limiter().get_window_stats(item, key) for item, key in pairs]
         except Exception as exc:  # Redis went away: count on this node until it is back
             log.warning("tracking limits fall back to this node: %s", type(exc).__name__)
-            return all(self._memory.test(item, key) for item, key in pairs)
+            stats = [self._memory.get_window_stats(item, key) for item, key in pairs]
+        return min(s.remaining for s in stats)
 
-    def _failed_now(self, keys: tuple[str, str]) -> None:
+    def _failed_now(self, keys: tuple[str, str], count: int) -> None:
         pairs = list(zip(self._limits, keys, strict=True))
         try:
             for item, key in pairs:
-                self._limiter().hit(item, key)
+                self._limiter().hit(item, key, cost=count)
         except Exception as exc:
             log.warning("tracking limits fall back to this node: %s", type(exc).__name__)
             for item, key in pairs:
-                self._memory.hit(item, key)
+                self._memory.hit(item, key, cost=count)
 
     def _limiter(self) -> MovingWindowRateLimiter:
         return self._shared or self._memory
 
+    def shutdown(self) -> None:
+        self._limit_threads.shutdown(wait=True)
+
     async def close(self) -> None:
-        for client in list(self._clients.values()):
+        """Close what this event loop opened (the app's shutdown)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
             await client.aclose()
 
 

@@ -15,11 +15,13 @@ from botdesk.pii import normalise_postcode
 
 # Every check compares against this many candidates: the email and up to two postcodes.
 _CANDIDATES = 3
-_NOTHING = hashlib.sha256(b"botdesk/no-such-value").digest()
+# An order's missing value and a shopper's empty answer must never be equal to each other.
+_NO_CANDIDATE = hashlib.sha256(b"botdesk/no-candidate").digest()
+_NO_ANSWER = hashlib.sha256(b"botdesk/no-answer").digest()
 
 
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest() if value else _NOTHING
+def _digest(value: str, empty: bytes) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest() if value else empty
 
 
 def _forms(value: str) -> tuple[str, str]:
@@ -35,10 +37,11 @@ def proves(order: Order | None, proof: str) -> bool:
     else:
         candidates = []
     candidates = (candidates + [""] * _CANDIDATES)[:_CANDIDATES]
-    email_given, postcode_given = _digest(as_email), _digest(as_postcode)
+    email_given = _digest(as_email, _NO_ANSWER)
+    postcode_given = _digest(as_postcode, _NO_ANSWER)
     matched = False
     for index, candidate in enumerate(candidates):
         given = email_given if index == 0 else postcode_given
         # `|` not `or`: every comparison runs, whatever the earlier ones found.
-        matched = matched | hmac.compare_digest(given, _digest(candidate))
-    return matched and order is not None and bool(proof.strip())
+        matched = matched | hmac.compare_digest(given, _digest(candidate, _NO_CANDIDATE))
+    return matched and order is not None

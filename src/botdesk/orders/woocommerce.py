@@ -62,15 +62,19 @@ class WooCommerceConnector:
                 if p
             )
         )
-        order = Order(
+        return Order(
             number=number,
             state=state,
             email=fields.text(fields.pluck(data, "billing.email")),
             postcodes=postcodes,
+            source_id=fields.text(data.get("id")),
         )
-        if state is not OrderState.SHIPPED:
+
+    async def details(self, order: Order) -> Order:
+        """Tracking from the Shipment Tracking extension, for an order that has left."""
+        if order.state is not OrderState.SHIPPED or not order.source_id:
             return order
-        return await self._with_tracking(order, fields.text(data.get("id")))
+        return await self._with_tracking(order, order.source_id)
 
     async def check(self) -> None:
         await self._outbound.read("GET", f"{self._base}/wp-json/wc/v3/orders/0", headers=self._auth)
@@ -95,6 +99,7 @@ class WooCommerceConnector:
             state=order.state,
             email=order.email,
             postcodes=order.postcodes,
+            source_id=order.source_id,
             carrier=fields.text(latest.get("tracking_provider"))
             or fields.text(latest.get("custom_tracking_provider")),
             tracking_number=fields.text(latest.get("tracking_number")),

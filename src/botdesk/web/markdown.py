@@ -11,7 +11,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _RENDERER = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["emphasis", "link", "list", "newline"]
+    # escape: "\[" is a plain "[" (texts from merchants' systems arrive escaped).
+    ["emphasis", "link", "list", "newline", "escape"]
 )
 
 
