@@ -182,7 +182,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         # and a node holds no sockets to hundreds of merchants between the rare look-ups.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=200,
+            max_connections=500,
             max_keepalive_connections=0,
             network_backend=GuardedBackend(policy),
         )

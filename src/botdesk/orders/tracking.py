@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 ANSWER_CACHE_SECONDS = 300
 ANSWER_CACHE_SIZE = 10_000
 # Look-ups one tenant may have in flight on a node; more wait (within their deadline).
-LOOK_UPS_PER_TENANT = 16
+LOOK_UPS_PER_TENANT = 50
 DEADLINE_MARGIN = 0.5
 
 
