@@ -436,7 +436,16 @@ def run_all(plan: Plan, bench: Bench, started: float) -> dict[str, Any]:
     say("a dead merchant: 500 to every request")
     out["connect_s"]["error"] = node.connect(merchant.url("error"), merchant.token_file)
     out["dead_500"] = dead_merchant(bench, "dead_500", dead_rate)
-    out["dead_500"].pop("opened_at")
+    opened = out["dead_500"].pop("opened_at")
+
+    # The merchant fixed, and the tenant connected to it again from the shell while the breaker
+    # is still open: the CLI's change reaches this node through the tenant cache only.
+    say("the merchant fixed within the cool-down (connected again with the CLI)")
+    out["connect_s"]["ok_again"] = node.connect(merchant.url("ok"), merchant.token_file)
+    shopper = bench.shoppers("tracking", 1)[0]
+    out["fixed_while_open"] = [bench.probe(shopper) for _ in range(2)]
+    for probe in out["fixed_while_open"]:
+        probe["at"] = round(probe["at"] - opened, 2) if opened is not None else None
     return out
 
 

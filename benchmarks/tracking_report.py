@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 NA = "-"
-ANSWERED = ("right", "unavailable")
+TOLD = {"right": "the order's status", "unavailable": "can't check the status now"}
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -93,10 +93,9 @@ def probe_table(probes: list[dict[str, Any]], counted: bool, at: str = "answered
     lines = [head]
     for i, p in enumerate(probes, 1):
         requests = _fmt(p["merchant_requests"]) if counted else "(nothing listens)"
-        told = {"right": "the order's status", "unavailable": "can't check the status now"}
         lines.append(
             f"| {i} | {_fmt(p['at'], 2)} | {_fmt(p['latency_ms'])} "
-            f"| {told.get(p['outcome'], p['outcome'])} | {requests} | {_failures(p['logged'])} |"
+            f"| {TOLD.get(p['outcome'], p['outcome'])} | {requests} | {_failures(p['logged'])} |"
         )
     return "\n".join(lines)
 
@@ -315,13 +314,22 @@ def dead_section(r: dict[str, Any]) -> list[str]:
             table(d["open"], {"tracking": f"{_fmt(d['rate'])}/s"}),
             "",
         ]
-        if key == "refused" and r.get("recovery"):
+        if key == "dead_refused" and r.get("recovery"):
             out += [
                 f"Then the tenant was connected to the stand-in merchant's healthy `/ok` API "
                 f"and, {r['breaker']['cool_down_s']:g} s after the breaker opened, two more "
                 "questions (the first is the half-open breaker's trial):",
                 "",
                 probe_table(r["recovery"], True, "answered s after the breaker opened"),
+                "",
+            ]
+        if key == "dead_500" and r.get("fixed_while_open"):
+            out += [
+                "Then the merchant is fixed: the tenant was connected to the healthy `/ok` API "
+                "again with the CLI (a wait over the tenant cache's 1 s), and two more questions "
+                f"asked within the breaker's {r['breaker']['cool_down_s']:g} s cool-down:",
+                "",
+                probe_table(r["fixed_while_open"], True, "answered s after the breaker opened"),
                 "",
             ]
     return out
@@ -415,6 +423,25 @@ def findings(r: dict[str, Any]) -> list[str]:
                 f"one-at-a-time questions, {reached} during the open phase."
             )
         out.append(text)
+
+    def said(probes: list[dict[str, Any]]) -> str:
+        return "; ".join(
+            f"{TOLD.get(p['outcome'], p['outcome'])} in {_fmt(p['latency_ms'])} ms, "
+            f"{_fmt(p['merchant_requests'])} request(s) at the merchant"
+            for p in probes
+        )
+
+    if r.get("recovery"):
+        out.append(
+            f"- **The breaker closes again.** With a healthy merchant connected, "
+            f"{_fmt(r['recovery'][0]['at'])} s after it opened: {said(r['recovery'])}."
+        )
+    if r.get("fixed_while_open"):
+        out.append(
+            "- **A merchant fixed while the breaker is open.** Connected again with the CLI "
+            f"within the cool-down, {_fmt(r['fixed_while_open'][0]['at'])} s after it opened: "
+            f"{said(r['fixed_while_open'])}."
+        )
     phases = [v for v in r.values() if isinstance(v, dict) and isinstance(v.get("cpu"), dict)]
     phases += [v["open"] for v in (r.get("dead_refused"), r.get("dead_500")) if v]
     others = [p["cpu"].get("others_cpu_pct") or 0.0 for p in phases]
