@@ -8,8 +8,9 @@ load generator and a stand-in merchant (`tracking_merchant.py`) on CPU 1:
 
 1. normal questions only (never a look-up): the maximum (closed loop), then p50/p95/p99 at
    half of it (paced: message i is due at start + i / rate, latency counted from then);
-2. tracking questions with their proof answered by the in-process demo merchant: the maximum,
-   whether every answer is right, then mixed with normal questions at the baseline's rate;
+2. tracking questions with their proof answered by the in-process demo merchant: the maximum
+   with a few shoppers and with many, whether every answer is right, then mixed with normal
+   questions at the baseline's rate;
 3. a slow merchant (every answer after `--delay` seconds): normal questions at the baseline's
    rate while as many shoppers wait on tracking questions;
 4. a dead merchant, first refusing connections, then answering 500: one tracking question at a
@@ -83,13 +84,14 @@ class Plan:
     slow_s: float  # the slow merchant
     open_s: float  # tracking questions while the circuit is open
     shoppers: int  # closed-loop shoppers; also the shoppers waiting on the slow merchant
+    few: int  # tracking shoppers of the smaller closed-loop run
     pool: int  # connections (shoppers) a paced run may use at once
     probes: int  # one-at-a-time questions to a dead merchant, at most
     timeout_s: float  # per request; above botdesk's 8 s look-up deadline
 
 
-FULL = Plan(12, 20, 25, 8, 64, 100, 12, 20)
-QUICK = Plan(3, 4, 8, 3, 16, 32, 9, 20)
+FULL = Plan(12, 20, 25, 8, 64, 16, 100, 12, 20)
+QUICK = Plan(3, 4, 8, 3, 16, 4, 32, 9, 20)
 
 
 # ---- the processes -----------------------------------------------------------------------------
@@ -363,6 +365,12 @@ def run_all(plan: Plan, bench: Bench, started: float) -> dict[str, Any]:
     )
 
     say("tracking from the in-process demo merchant: maximum, then mixed")
+    # A few shoppers first, then many: what more look-ups in flight at once cost.
+    few = bench.shoppers("tracking", p.few)
+    bench.stock(out["normal_max"]["normal"]["answered_per_s"] * p.max_s)
+    out["tracking_max_few"] = bench.measure(
+        "tracking_max_few", p.max_s, lambda r: [r.closed(few, p.max_s)]
+    )
     tracking = bench.shoppers("tracking", p.shoppers)
     bench.stock(out["normal_max"]["normal"]["answered_per_s"] * p.max_s)
     out["tracking_max"] = bench.measure(

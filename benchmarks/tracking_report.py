@@ -179,10 +179,15 @@ def render(r: dict[str, Any]) -> str:
         "",
         "## Tracking from the demo merchant (served by the same process)",
         "",
-        "Tracking questions only (max), then mixed: normal questions at the baseline's rate "
-        f"and tracking questions at a fifth of the tracking max ({_fmt(trate)}/s).",
+        f"Tracking questions only (max, with {plan['few']} shoppers, then with "
+        f"{plan['shoppers']}), then mixed: normal questions at the baseline's rate and tracking "
+        f"questions at a fifth of the tracking max with {plan['shoppers']} ({_fmt(trate)}/s).",
         "",
-        "**max**",
+        f"**max, {plan['few']} shoppers**",
+        "",
+        table(r.get("tracking_max_few"), {"tracking": f"{plan['few']} shoppers"}),
+        "",
+        f"**max, {plan['shoppers']} shoppers**",
         "",
         table(r.get("tracking_max"), {"tracking": f"{plan['shoppers']} shoppers"}),
         "",
@@ -366,6 +371,17 @@ def findings(r: dict[str, Any]) -> list[str]:
             f"{_fmt(nm['server_cpu_ms_per_answer'], 2)} ms per normal answer: the look-up, the "
             "merchant's own request into the same process and the second write are all on "
             "CPU 0."
+        )
+    few = r.get("tracking_max_few")
+    if few and tm and few.get("tracking") and tm.get("tracking"):
+        out.append(
+            f"- **A few look-ups in flight at once, or many.** With {r['plan']['few']} shoppers "
+            f"the tracking max was {_fmt(few['tracking']['answered_per_s'])}/s at "
+            f"{_fmt(few['server_cpu_ms_per_answer'], 2)} ms of server CPU per answer (p50 "
+            f"{_fmt(few['tracking']['p50_ms'])} ms); with {r['plan']['shoppers']}, "
+            f"{_fmt(tm['tracking']['answered_per_s'])}/s at "
+            f"{_fmt(tm['server_cpu_ms_per_answer'], 2)} ms (p50 {_fmt(tm['tracking']['p50_ms'])} "
+            "ms)."
         )
     if mixed and npaced and mixed.get("normal"):
         out.append(
