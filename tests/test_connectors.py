@@ -469,3 +469,31 @@ def test_woocommerce_asks_for_tracking_only_after_the_shopper_is_verified(
     assert "could not find order 40012345" in ask(api, "where is order 40012345 x@example.com")
     # A wrong proof costs the merchant one request, like an unknown order: no timing tells.
     assert [r.path for r in woo.received] == ["/wp-json/wc/v3/orders/40012345"]
+
+
+def test_a_connector_changed_where_no_event_reaches_gets_a_fresh_breaker(
+    runtime: Runtime, personas: Personas
+) -> None:
+    tenant_id = personas.alice.tenant.id
+    broken = validate_config(
+        "generic", "http://127.0.0.1:9", {}, {"token": "t"}, runtime.orders.policy
+    )
+
+    async def look_up(config: Any) -> FailureKind | None:
+        try:
+            await runtime.orders.call(tenant_id, config, lambda c: c.find("40012345"))
+        except LookupFailed as failure:
+            return failure.kind
+        return None
+
+    runtime.orders.breaker(tenant_id).threshold = 1
+    assert asyncio.run(look_up(broken)) == FailureKind.UNREACHABLE
+    assert asyncio.run(look_up(broken)) == FailureKind.CIRCUIT_OPEN
+    stand_in = GenericStandIn(generic_orders(), token="t0ken")
+    with serve(stand_in) as server:
+        # As the CLI on another process would leave it: a new config, and no event.
+        fixed = validate_config(
+            "generic", server.url, GENERIC_OPTIONS, {"token": "t0ken"}, runtime.orders.policy
+        )
+        assert asyncio.run(look_up(fixed)) is None
+    assert stand_in.requests == 1

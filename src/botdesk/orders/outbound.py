@@ -244,7 +244,9 @@ class Outbound:
             async with asyncio.timeout(self.policy.total_timeout):
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(ATTEMPTS),
-                    wait=wait_exponential_jitter(multiplier=0.2, max=1.5),
+                    # 0.2 then 0.4 s, plus a quarter second of jitter so that many shoppers'
+                    # retries do not arrive at once (tenacity's default jitter is a second).
+                    wait=wait_exponential_jitter(multiplier=0.2, max=1.5, jitter=0.25),
                     retry=retry_if_exception(_transient),
                     reraise=True,
                 ):

@@ -108,6 +108,7 @@ class OrderDesk:
         self._lock = threading.Lock()
         self._gates: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._slots: dict[uuid.UUID, asyncio.Semaphore] = {}
+        self._fingerprints: dict[uuid.UUID, str] = {}
         # The limit counts are blocking calls (Redis); their own threads, so nothing else
         # queued on the loop's default executor (DNS look-ups) ever waits behind them.
         self._limit_threads = ThreadPoolExecutor(2, thread_name_prefix="botdesk-limits")
@@ -245,6 +246,7 @@ class OrderDesk:
         *,
         through_breaker: bool = True,
     ) -> Order | None:
+        self._notice(tenant_id, config)
         breaker = self.breaker(tenant_id)
         if through_breaker and not breaker.allow():
             raise LookupFailed(FailureKind.CIRCUIT_OPEN)
@@ -272,6 +274,15 @@ class OrderDesk:
         if client is None:
             client = self._clients[loop] = new_client(self.policy)
         return client
+
+    def _notice(self, tenant_id: uuid.UUID, config: ConnectorConfig) -> None:
+        """A connector changed where no event told this node (the CLI, no Redis): start afresh."""
+        fingerprint = hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+        with self._lock:
+            known = self._fingerprints.get(tenant_id)
+            self._fingerprints[tenant_id] = fingerprint
+        if known is not None and known != fingerprint:
+            self.forget(tenant_id)
 
     def breaker(self, tenant_id: uuid.UUID) -> CircuitBreaker:
         with self._lock:
@@ -314,6 +325,7 @@ class OrderDesk:
             self._health.clear()
             self._answers.clear()
             self._slots.clear()
+            self._fingerprints.clear()
 
     # ---- guessing limits -----------------------------------------------------------------
 
