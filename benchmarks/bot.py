@@ -35,6 +35,7 @@ from botdesk.bot.understanding import Understanding
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.content.schema import OUT_OF_SCOPE
 from botdesk.nlu import Example, IntentModel
+from botdesk.nlu.backends import BackendFactory, linear_backend
 from botdesk.pii import detect, mask
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,9 @@ def folds_of(items: list[tuple[str, str, str]], k: int, seed: int) -> list[int]:
     return fold
 
 
-def evaluate(content: TenantContent, k: int, seed: int) -> dict[str, object]:
+def evaluate(
+    content: TenantContent, k: int, seed: int, backend: BackendFactory = linear_backend
+) -> dict[str, object]:
     items = [
         (text, spec.intent, lang)
         for spec in content.intents.values()
@@ -74,7 +77,7 @@ def evaluate(content: TenantContent, k: int, seed: int) -> dict[str, object]:
             if g != f
         ]
         started = time.perf_counter()
-        model = IntentModel.train(train, seed=seed)
+        model = IntentModel.train(train, seed=seed, backend_factory=backend)
         train_seconds.append(time.perf_counter() - started)
         by_language: dict[str, list[str]] = defaultdict(list)
         for (t, _i, lang), g in zip(items, fold, strict=True):

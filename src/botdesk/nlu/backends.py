@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from botdesk.nlu.embeddings import E5Embedder, Embedder, default_embedder
 from botdesk.nlu.featuriser import DEFAULT_VIEWS, FeatureView, Featuriser, Normaliser
 
 FloatArray = NDArray[np.float64]
@@ -174,5 +175,110 @@ def linear_backend(seed: int) -> Backend:
     return LinearBackend(seed=seed)
 
 
-# Backends that a saved model may name; an optional embedding backend would register here.
-BACKENDS: dict[str, type[Backend]] = {LinearBackend.name: LinearBackend}
+class FusedBackend(LinearBackend):
+    """The linear SVM over the sparse features with a sentence embedding appended.
+
+    The embedding (scaled by `scale`: it is unit length, the TF-IDF views are too, and the SVM
+    should weigh meaning about twice as much as one view) goes into the same linear model, so
+    one set of weights decides from word forms and meaning together. Scores are the sparse
+    part, as in LinearBackend, plus the embedding times its own weight block.
+    """
+
+    name: ClassVar[str] = "fused-e5"
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        scale: float = 2.0,
+        c: float = 1.0,
+        balanced: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(c=c, balanced=balanced, seed=seed)
+        self.embedder = embedder
+        self.scale = scale
+        self.dense_weights: NDArray[np.float32] = np.zeros((0, 0), np.float32)
+
+    def _embedded(self, texts: Sequence[str]) -> FloatArray:
+        if self.embedder is None:
+            raise RuntimeError("this model needs sentence embeddings, and none are available")
+        return self.embedder.embed(texts).astype(np.float64) * self.scale
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        """Fit the featuriser and one SVM per class on sparse and embedding features."""
+        import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
+        from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped,unused-ignore]
+        from sklearn.svm import LinearSVC  # type: ignore[import-untyped,unused-ignore]
+
+        classes = sorted(set(labels))
+        if len(classes) < 2:
+            raise ValueError("need at least two distinct labels to train a classifier")
+        sparse = self.featuriser.fit(texts).transform(texts)
+        dense = self._embedded(texts)
+        matrix = sp.hstack([sparse, sp.csr_matrix(dense)], format="csr")
+        svm = LinearSVC(
+            C=self.c,
+            class_weight="balanced" if self.balanced else None,
+            random_state=self.seed,
+            max_iter=5000,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            svm.fit(matrix, np.asarray(labels))
+        coef = np.asarray(svm.coef_, dtype=np.float32)
+        bias = np.asarray(svm.intercept_, dtype=np.float32)
+        if len(classes) == 2:
+            coef = np.vstack([-coef, coef]).astype(np.float32) / np.float32(2)
+            bias = np.concatenate([-bias, bias]).astype(np.float32) / np.float32(2)
+        weights = coef.T.astype(np.float16).astype(np.float32)
+        n_sparse = self.featuriser.n_features
+        self.weights = np.ascontiguousarray(weights[:n_sparse])
+        self.dense_weights = np.ascontiguousarray(weights[n_sparse:])
+        self.bias = bias.astype(np.float16).astype(np.float32)
+        self._classes = tuple(str(c) for c in svm.classes_)
+
+    def decision_function(self, texts: Sequence[str]) -> FloatArray:
+        scores = super().decision_function(texts)
+        scores += self._embedded(texts) @ self.dense_weights
+        return scores
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        meta, arrays = super().to_state()
+        meta = {**meta, "scale": self.scale, "embedder": self.embedder_name}
+        return meta, {**arrays, "dense_weights": self.dense_weights.astype(np.float16)}
+
+    @property
+    def embedder_name(self) -> str:
+        return self.embedder.name if self.embedder is not None else E5Embedder.name
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> FusedBackend:
+        linear = LinearBackend.from_state(meta, arrays)
+        if meta.get("embedder") != E5Embedder.name:
+            raise ValueError(f"model needs the embedder {meta.get('embedder')!r}")
+        backend = cls(
+            default_embedder(),
+            scale=float(meta["scale"]),
+            c=linear.c,
+            balanced=linear.balanced,
+            seed=linear.seed,
+        )
+        backend.featuriser, backend._classes = linear.featuriser, linear.classes
+        backend.weights, backend.bias = linear.weights, linear.bias
+        backend.dense_weights = np.ascontiguousarray(arrays["dense_weights"], dtype=np.float32)
+        if backend.dense_weights.shape != (E5Embedder.dim, len(backend._classes)):
+            raise ValueError(f"dense weights have shape {backend.dense_weights.shape}")
+        return backend
+
+
+def fused_backend(seed: int) -> Backend:
+    """The embedding-fused backend on the process's embedder (None: it cannot load)."""
+    return FusedBackend(default_embedder(), seed=seed)
+
+
+# Backends that a saved model may name.
+BACKENDS: dict[str, type[Backend]] = {
+    LinearBackend.name: LinearBackend,
+    FusedBackend.name: FusedBackend,
+}
