@@ -497,3 +497,29 @@ def test_a_connector_changed_where_no_event_reaches_gets_a_fresh_breaker(
         )
         assert asyncio.run(look_up(fixed)) is None
     assert stand_in.requests == 1
+
+
+def test_shopify_tells_the_newest_of_several_shipments(
+    runtime: Runtime, bot: None, api: httpx.Client
+) -> None:
+    older = ShopifyFulfillment(
+        display_status="DELIVERED",
+        tracking=[ShopifyTracking("RR123456785FI", "Posti")],
+        created_at=NOW - dt.timedelta(days=5),
+    )
+    newer = ShopifyFulfillment(
+        display_status="IN_TRANSIT",
+        tracking=[ShopifyTracking("UA526018152SE", "PostNord")],
+        created_at=NOW - dt.timedelta(days=1),
+    )
+    order = ShopifyOrder(
+        "#40012345",
+        email=EMAIL,
+        fulfillment_status="PARTIALLY_FULFILLED",
+        fulfillments=[newer, older],
+    )
+    stand_in = ShopifyStandIn([order])
+    with serve(stand_in) as server:
+        connect(runtime, "shopify", server.url, {}, access_token=TOKEN)
+        text = ask(api, f"where is order 40012345 {EMAIL}")
+    assert "on its way with PostNord" in text and "UA526018152SE" in text

@@ -30,7 +30,8 @@ query OrderByName($search: String!) {
       displayFulfillmentStatus
       returnStatus
       shippingAddress { zip }
-      fulfillments(first: 5) {
+      fulfillments(first: 20) {
+        createdAt
         status
         displayStatus
         estimatedDeliveryAt
@@ -140,6 +141,8 @@ def _order(number: str, order: dict[str, Any]) -> Order:
         for f in fulfilments
         if isinstance(f, dict) and fields.text(f.get("displayStatus")) not in _SKIPPED
     ]
+    # The newest shipment is the one the shopper waits for (Shopify lists oldest first).
+    live.sort(key=lambda f: str(f.get("createdAt") or ""))
     latest = live[-1] if live else None
     state = _state(order, latest)
     zip_code = fields.text(fields.pluck(order, "shippingAddress.zip"))
