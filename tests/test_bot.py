@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from botdesk.bot.registry import BotRegistry
@@ -163,3 +164,21 @@ def test_an_unusable_stored_model_is_retrained(
     runtime.bots.finish_saving()  # the retrained model is stored from a thread of its own
     with runtime.db.session() as session:
         assert session.scalar(select(BotModel.archive)).startswith(b"PK")
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("do u deliver to the UK", ["GB"]),
+        ("toimitatteko saksaan tai viroon?", ["DE", "EE"]),
+        ("skickar ni till Storbritannien", ["GB"]),
+        ("and to the united  states?", ["US"]),
+        ("norway or US", ["NO", "US"]),
+        ("can you tell us the price", []),  # "us" is a word; only "US" is the country
+        ("a lovely island cottage", []),
+    ],
+)
+def test_countries_beyond_the_nordics_are_recognised(text: str, countries: list[str]) -> None:
+    from botdesk.bot.countries import countries_in
+
+    assert countries_in(text) == countries

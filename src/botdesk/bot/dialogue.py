@@ -107,9 +107,8 @@ class ContentResponder:
             replies = self._pending_slot(state, heard, intent if confident else None, turn)
         follow_up = self._follow_up(state, heard, intent if confident else None, turn.text)
         if replies is None and follow_up is not None:
-            spec, country = follow_up
-            assert spec.context is not None
-            replies = [self._render(spec.context.answers[country], language)]
+            spec, answer = follow_up
+            replies = [self._render(answer, language)]
             state.misses, intent = 0, spec.intent
         if replies is None and confident:
             replies = self._answer_intent(state, intent, heard, turn)
@@ -164,19 +163,19 @@ class ContentResponder:
 
     def _follow_up(
         self, state: DialogueState, heard: Understood, intent: str | None, text: str
-    ) -> tuple[IntentSpec, str] | None:
-        """("and to Norway?") The last answer's intent and the country, if this refines it."""
+    ) -> tuple[IntentSpec, AnswerSpec] | None:
+        """("and to Norway?") The last answer's intent and its answer for the country named."""
         if not heard.countries or state.last_intent not in self.intents:
             return None
         spec = self.intents[state.last_intent]
-        country = heard.countries[0]
-        if spec.context is None or country not in spec.context.answers:
+        answer = _for_country(spec, heard.countries)
+        if answer is None:
             return None
         # A clear question of its own wins, unless it is short and cannot use the country.
         if intent is None or intent == spec.intent:
-            return spec, country
+            return spec, answer
         if len(text.split()) <= FOLLOW_UP_WORDS and self.intents[intent].context is None:
-            return spec, country
+            return spec, answer
         return None
 
     def _intent(self, heard: Understood, payload: str | None) -> tuple[str, float]:
@@ -247,10 +246,7 @@ class ContentResponder:
             return self._continue_flow(state, spec, language, turn.tenant_slug)
         state.flow = None
         assert spec.answer is not None
-        answer = spec.answer
-        if spec.context is not None:
-            chosen = next((c for c in heard.countries if c in spec.context.answers), None)
-            answer = spec.context.answers[chosen] if chosen else answer
+        answer = _for_country(spec, heard.countries) or spec.answer
         return [self._render(answer, language, wants_human=spec.handover)]
 
     @staticmethod
@@ -377,6 +373,18 @@ class ContentResponder:
 
 
 Step = list[BotReply] | ActionRequest
+
+
+def _for_country(spec: IntentSpec, countries: Sequence[str]) -> AnswerSpec | None:
+    """The intent's answer for the first country named that it knows (None: its own answer
+    serves it), else its answer for a country it does not serve (`elsewhere`)."""
+    if spec.context is None or not countries:
+        return None
+    context = spec.context
+    known = next((c for c in countries if c in context.answers or c in context.served), None)
+    if known is None:
+        return context.elsewhere
+    return context.answers.get(known)  # None: a served country gets the intent's answer
 
 
 def _applies(slot: SlotSpec, flow: FlowState) -> bool:

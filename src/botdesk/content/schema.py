@@ -70,7 +70,13 @@ class ContextSpec(Strict):
     """
 
     slot: Annotated[str, Field(pattern=r"^country$")]
-    answers: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], AnswerSpec]
+    answers: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], AnswerSpec] = Field(
+        default_factory=dict
+    )
+    # Countries the intent's own `answer` serves (no answer of their own needed).
+    served: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
+    # For any other country the shopper names (the shop does not ship there).
+    elsewhere: AnswerSpec | None = None
 
 
 class SlotSpec(Strict):
