@@ -13,6 +13,7 @@ from botdesk.bot.registry import BotRegistry
 from botdesk.models import BotModel, Conversation
 from botdesk.runtime import Runtime
 from tests.conftest import VisitorChat, start_chat
+from tests.test_tracking import nordkapp  # noqa: F401 (a fixture)
 
 
 def say(chat: VisitorChat, text: str, **extra: object) -> dict[str, object]:
@@ -182,3 +183,18 @@ def test_countries_beyond_the_nordics_are_recognised(text: str, countries: list[
     from botdesk.bot.countries import countries_in
 
     assert countries_in(text) == countries
+
+
+def test_with_nobody_online_the_ladder_ends_with_other_ways_to_reach_the_shop(
+    nordkapp: None,  # noqa: F811 (the fixture imported above)
+    api: httpx.Client,
+) -> None:
+    from tests.test_tracking import SLUG
+
+    chat = start_chat(api, SLUG, "en")
+    replies = [say(chat, text) for text in ("blorp", "zzzt qwerty", "flibber jabber")]
+    last = replies[-1]["replies"][0]  # type: ignore[index]
+    assert "help@nordkappwear.example" in last["text"]
+    assert "Leave a message" in last["text"]
+    # The person button leads to the leave-a-message form while nobody is online.
+    assert [b["payload"] for b in last["buttons"]] == ["intent:human_agent"]

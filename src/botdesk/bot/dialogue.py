@@ -328,16 +328,18 @@ class ContentResponder:
         return [self._offer_human(language, available)]
 
     def _offer_human(self, language: str, available: bool = True) -> BotReply:
-        if not available:
-            # Nobody can take the chat now: don't dangle a person; ask for a rephrase. Asking
-            # for a person outright still works and leads to the offline-message form.
-            return BotReply(MessageContent(_pick(self.content.bot.fallback.rephrase, language)))
+        texts = self.content.bot.fallback
         buttons = (
             (self._intent_button(HUMAN_AGENT, language),) if HUMAN_AGENT in self.intents else ()
         )
-        return BotReply(
-            MessageContent(_pick(self.content.bot.fallback.offer_human, language), buttons)
-        )
+        if not available:
+            # Nobody can take the chat now: say how else to reach the shop; the person button
+            # leads to the leave-a-message form. Content without that text asks for a
+            # rephrase instead of dangling a person who is not there.
+            if texts.offline is None:
+                return BotReply(MessageContent(_pick(texts.rephrase, language)))
+            return BotReply(MessageContent(_pick(texts.offline, language), buttons))
+        return BotReply(MessageContent(_pick(texts.offer_human, language), buttons))
 
     def _with_person(self, text: str, language: str, turn: Turn) -> BotReply:
         """`text`, with a button to a person when one can be offered now."""

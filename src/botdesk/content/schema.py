@@ -172,6 +172,10 @@ class FallbackTexts(Strict):
     rephrase: Localized
     suggest: Localized
     offer_human: Localized
+    # Said instead of `offer_human` when nobody can take the chat now: how else to reach the
+    # shop (the person button then leads to the leave-a-message form). Without it, the ladder
+    # asks for a rephrase again.
+    offline: Localized | None = None
 
 
 class BotSpec(Strict):
@@ -219,5 +223,16 @@ def walk_localized(spec: Any, loc: Loc = ()) -> list[tuple[Localized, Loc]]:
 
 
 _LOCALIZED_FIELDS = frozenset(
-    {"text", "label", "prompt", "retry", "help", "title", "rephrase", "suggest", "offer_human"}
+    {
+        "text",
+        "label",
+        "prompt",
+        "retry",
+        "help",
+        "title",
+        "rephrase",
+        "suggest",
+        "offer_human",
+        "offline",
+    }
 )
