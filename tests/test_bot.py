@@ -198,3 +198,21 @@ def test_with_nobody_online_the_ladder_ends_with_other_ways_to_reach_the_shop(
     assert "Leave a message" in last["text"]
     # The person button leads to the leave-a-message form while nobody is online.
     assert [b["payload"] for b in last["buttons"]] == ["intent:human_agent"]
+
+
+def test_asking_for_a_person_while_nobody_is_in_promises_no_connection(
+    nordkapp: None,  # noqa: F811 (the fixture imported above)
+    api: httpx.Client,
+) -> None:
+    from tests.test_tracking import SLUG
+
+    chat = start_chat(api, SLUG, "fi")
+    body = say(chat, "haluan puhua ihmiselle")
+    assert texts(body) == [
+        "Asiakaspalvelumme ei ole juuri nyt paikalla. Jätä viesti alla olevalla lomakkeella, "
+        "niin vastaamme sähköpostiisi heti, kun olemme taas paikalla."
+    ]
+    assert body["handover_requested"] is True
+    # ... and the form that follows is the leave-a-message one.
+    form = api.get(f"/api/v1/conversations/{chat.id}/handover", headers=chat.auth).json()
+    assert form["form"]["kind"] == "offline"

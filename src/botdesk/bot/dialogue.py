@@ -247,6 +247,8 @@ class ContentResponder:
         state.flow = None
         assert spec.answer is not None
         answer = _for_country(spec, heard.countries) or spec.answer
+        if spec.answer_offline is not None and not turn.agents_available:
+            answer = spec.answer_offline  # the bot knows nobody is there before it speaks
         return [self._render(answer, language, wants_human=spec.handover)]
 
     @staticmethod

@@ -143,6 +143,9 @@ class IntentSpec(Strict):
     flow: FlowSpec | None = None
     # The bot hands the conversation to a person after answering (human_agent).
     handover: bool = False
+    # Said instead of `answer` when nobody can take the chat now: the handover then leads to
+    # the leave-a-message form, so the bot must not promise to connect anyone.
+    answer_offline: AnswerSpec | None = None
     # An aside ("I don't have the number"): answered without abandoning a flow in progress.
     aside: bool = False
 
@@ -157,6 +160,8 @@ class IntentSpec(Strict):
             raise ValueError("an intent needs a `title` per language for suggestion buttons")
         if self.context is not None and self.answer is None:
             raise ValueError("`context` refines an `answer`; it needs one")
+        if self.answer_offline is not None and not self.handover:
+            raise ValueError("`answer_offline` is for an intent with `handover: true`")
         return self
 
 
