@@ -267,6 +267,9 @@ def test_a_tenant_without_a_connector_says_so_honestly(
 def test_the_demo_merchant_refuses_a_wrong_token(nordkapp: None, api: httpx.Client) -> None:
     url = f"/demo-merchant/{SLUG}/orders/40012345"
     assert api.get(url).status_code == 401
+    # Odd path input is a plain 404 on every database, never a 500.
+    for odd in ("/demo-merchant/de%00mo/orders/1", f"/demo-merchant/{SLUG}/orders/4%00"):
+        assert api.get(odd, headers={"Authorization": "Bearer x"}).status_code == 404
     assert api.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert (
         api.get("/demo-merchant/nobody/orders/1", headers={"Authorization": "Bearer x"}).status_code

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,6 +23,7 @@ from botdesk.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
 _READERS = ThreadPoolExecutor(2, thread_name_prefix="demo-merchant")
+_SAFE = re.compile(r"[A-Za-z0-9_-]{1,63}")
 
 
 def _read(runtime: Runtime, slug: str, number: str, given: str) -> tuple[int, Any]:
@@ -42,6 +44,9 @@ def _read(runtime: Runtime, slug: str, number: str, given: str) -> tuple[int, An
 @router.get(demo_merchant.PATH + "/orders/{number}")
 async def demo_order(slug: str, number: str, request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
+    if not (_SAFE.fullmatch(slug) and _SAFE.fullmatch(number)):
+        # NUL bytes and the like never reach the database (PostgreSQL refuses them with a 500).
+        return JSONResponse({"error": "not_found"}, status_code=404)
     header = request.headers.get("authorization", "")
     given = header.removeprefix("Bearer ") if header.startswith("Bearer ") else ""
     if not given:

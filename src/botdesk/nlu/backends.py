@@ -95,16 +95,18 @@ class LinearBackend:
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         """Fit the featuriser and one SVM per class."""
+        if len(set(labels)) < 2:
+            raise ValueError("need at least two distinct labels to train a classifier")
+        self.weights = self._fit_svm(self.featuriser.fit(texts).transform(texts), labels)
+
+    def _fit_svm(self, matrix: Any, labels: Sequence[str]) -> NDArray[np.float32]:
+        """Train the SVMs on a feature matrix; set classes and bias, return the weights."""
         # Imported here: scikit-learn costs ~70 MB of memory, and a server that loads stored
         # models never trains. scikit-learn ships no type information; the ignores stay
         # harmless if it ever does.
         from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped,unused-ignore]
         from sklearn.svm import LinearSVC  # type: ignore[import-untyped,unused-ignore]
 
-        classes = sorted(set(labels))
-        if len(classes) < 2:
-            raise ValueError("need at least two distinct labels to train a classifier")
-        matrix = self.featuriser.fit(texts).transform(texts)
         svm = LinearSVC(
             C=self.c,
             class_weight="balanced" if self.balanced else None,
@@ -118,16 +120,16 @@ class LinearBackend:
             svm.fit(matrix, np.asarray(labels))
         coef = np.asarray(svm.coef_, dtype=np.float32)
         bias = np.asarray(svm.intercept_, dtype=np.float32)
-        if len(classes) == 2:
+        if len(svm.classes_) == 2:
             # A binary SVM has one weight row for the positive class; mirror it for the other.
             # Halving both keeps the score difference, which is all softmax sees, unchanged.
             coef = np.vstack([-coef, coef]).astype(np.float32) / np.float32(2)
             bias = np.concatenate([-bias, bias]).astype(np.float32) / np.float32(2)
         # Rounding to float16 halves the model on disk; doing it here, not at save time, keeps
         # the in-memory model and a reloaded one bit-for-bit identical.
-        self.weights = np.ascontiguousarray(coef.T.astype(np.float16).astype(np.float32))
         self.bias = bias.astype(np.float16).astype(np.float32)
         self._classes = tuple(str(c) for c in svm.classes_)
+        return np.ascontiguousarray(coef.T.astype(np.float16).astype(np.float32))
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         """Return the raw SVM scores, shape (n_texts, n_classes)."""
@@ -208,35 +210,15 @@ class FusedBackend(LinearBackend):
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         """Fit the featuriser and one SVM per class on sparse and embedding features."""
         import scipy.sparse as sp  # type: ignore[import-untyped,unused-ignore]
-        from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped,unused-ignore]
-        from sklearn.svm import LinearSVC  # type: ignore[import-untyped,unused-ignore]
 
-        classes = sorted(set(labels))
-        if len(classes) < 2:
+        if len(set(labels)) < 2:
             raise ValueError("need at least two distinct labels to train a classifier")
         sparse = self.featuriser.fit(texts).transform(texts)
-        dense = self._embedded(texts)
-        matrix = sp.hstack([sparse, sp.csr_matrix(dense)], format="csr")
-        svm = LinearSVC(
-            C=self.c,
-            class_weight="balanced" if self.balanced else None,
-            random_state=self.seed,
-            max_iter=5000,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            svm.fit(matrix, np.asarray(labels))
-        coef = np.asarray(svm.coef_, dtype=np.float32)
-        bias = np.asarray(svm.intercept_, dtype=np.float32)
-        if len(classes) == 2:
-            coef = np.vstack([-coef, coef]).astype(np.float32) / np.float32(2)
-            bias = np.concatenate([-bias, bias]).astype(np.float32) / np.float32(2)
-        weights = coef.T.astype(np.float16).astype(np.float32)
+        matrix = sp.hstack([sparse, sp.csr_matrix(self._embedded(texts))], format="csr")
+        weights = self._fit_svm(matrix, labels)
         n_sparse = self.featuriser.n_features
         self.weights = np.ascontiguousarray(weights[:n_sparse])
         self.dense_weights = np.ascontiguousarray(weights[n_sparse:])
-        self.bias = bias.astype(np.float16).astype(np.float32)
-        self._classes = tuple(str(c) for c in svm.classes_)
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         scores = super().decision_function(texts)
