@@ -35,7 +35,7 @@ from botdesk.bot.understanding import Understanding
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.content.schema import OUT_OF_SCOPE
 from botdesk.nlu import Example, IntentModel
-from botdesk.nlu.backends import BackendFactory, linear_backend
+from botdesk.nlu.backends import BackendFactory
 from botdesk.pii import detect, mask
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def folds_of(items: list[tuple[str, str, str]], k: int, seed: int) -> list[int]:
 
 
 def evaluate(
-    content: TenantContent, k: int, seed: int, backend: BackendFactory = linear_backend
+    content: TenantContent, k: int, seed: int, backend: BackendFactory | None = None
 ) -> dict[str, object]:
     items = [
         (text, spec.intent, lang)

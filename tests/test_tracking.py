@@ -111,6 +111,10 @@ def nordkapp(runtime: Runtime, server: LiveServer) -> Iterator[None]:
         )
         tenant.sample_rate = 0.0
         save_content(session, Actor.operator(), tenant, bundled_demo_content())
+        tenant_id = tenant.id
+    with runtime.db.session() as session:
+        # The model first (a minute the first time in a run), so no request waits for it.
+        runtime.bots.responder(session, tenant_id)
     seed_demo_orders(runtime, SLUG, base_url=server.url)
     yield
 

@@ -25,6 +25,7 @@ from botdesk.db import Database
 from botdesk.events import ALL_TENANTS, Event, EventType
 from botdesk.keys import KeyRing
 from botdesk.models import Tenant
+from botdesk.nlu import embeddings
 from botdesk.orders.outbound import OutboundPolicy
 from botdesk.orders.tracking import Health, OrderDesk
 from botdesk.pii import EntityPatterns
@@ -140,5 +141,6 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     """Resolve the master key, connect the database and broker; raises ConfigError on bad config."""
     keyring = KeyRing(settings.resolve_master_key())
+    embeddings.configure(enabled=settings.embeddings, threads=settings.embedding_threads)
     db = Database(settings.database_url, create_broker(settings.redis_url))
     return Runtime(settings=settings, db=db, keyring=keyring)

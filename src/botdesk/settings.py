@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Failed order verifications (wrong email/postcode, unknown order) before a person is offered.
     tracking_failures_per_conversation: Annotated[int, Field(ge=1, le=1000)] = 5
     tracking_failures_per_address: Annotated[int, Field(ge=1, le=100_000)] = 20
+    # Sentence embeddings in the bot's understanding (nlu/embeddings.py); off: the sparse model.
+    embeddings: bool = True
+    embedding_threads: Annotated[int, Field(ge=1, le=64)] = 1
 
     @field_validator("trusted_proxies", "outbound_allowed_networks", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from botdesk import schema
 from botdesk.access import tenants_not_wrapped_by
 from botdesk.api.deps import RuntimeDep
 from botdesk.broker import RedisBroker
+from botdesk.nlu import FusedBackend, LinearBackend, embeddings
 from botdesk.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -30,7 +31,10 @@ def _master_key_check(runtime: Runtime) -> str:
     return "ok" if not strangers else f"does not match {strangers} tenant key(s)"
 
 
-@router.get("/readyz", summary="The database is reachable and its schema is current")
+@router.get(
+    "/readyz",
+    summary="The database is reachable and its schema is current; names the bot's backend",
+)
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     try:
@@ -47,6 +51,17 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["redis"] = "ok" if broker.ping() else "unreachable"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {"status": "ready" if ready else "not ready", "checks": checks, "bot": _bot_backend()},
         status_code=200 if ready else 503,
     )
+
+
+def _bot_backend() -> dict[str, str]:
+    """Which understanding serves on this node: informative, never a reason to take it out."""
+    # Loads the embedding model if nothing has yet (0.1 s, once): the answer is then the truth.
+    if embeddings.default_embedder() is not None:
+        return {"understanding": FusedBackend.name}
+    return {
+        "understanding": LinearBackend.name,
+        "why": embeddings.unavailable_reason() or "sentence embeddings unavailable",
+    }

@@ -4,6 +4,11 @@ Training takes seconds, so a node loads the stored model for the newest content 
 trains and stores one if it is missing) once, then reuses it for every message. Which version
 is newest comes from the node's tenant cache (`tenant_cache.py`), which hears of new content
 from the commit that stored it; `responder()` asks the database itself, for the CLI.
+
+Training embeds every example once (about 15 ms each); the embeddings are stored with the
+model, by text digest, so a retrain after a content edit embeds only the new examples. A node
+where sentence embeddings cannot load serves a sparse model it trained itself and stores
+nothing: the stored model stays the one the other nodes can serve.
 """
 
 from __future__ import annotations
@@ -18,15 +23,23 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from botdesk.bot.dialogue import ContentResponder
-from botdesk.bot.understanding import Understanding, train_model
+from botdesk.bot.understanding import Understanding, masked_examples, train_model
 from botdesk.content import store
 from botdesk.content.loader import TenantContent
-from botdesk.nlu import IntentModel
+from botdesk.nlu import BackendUnavailable, FusedBackend, IntentModel, embeddings
 
 if TYPE_CHECKING:
     from botdesk.db import Database
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Trained:
+    model: IntentModel
+    # The training examples' embeddings, to be kept with the model (None: nothing to store).
+    example_rows: dict[bytes, embeddings.FloatMatrix] | None
+    storable: bool
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class BotRegistry:
     def __init__(self) -> None:
         self._bots: dict[uuid.UUID, _Entry] = {}
         self._lock = threading.Lock()
+        self._building: dict[uuid.UUID, threading.Lock] = {}
         self._saving: list[threading.Thread] = []
 
     def responder(self, session: Session, tenant_id: uuid.UUID) -> ContentResponder | None:
@@ -58,8 +72,11 @@ class BotRegistry:
         entry = self._bots.get(tenant_id)
         if entry is not None and entry.version == version:
             return entry.responder
-        # One builder at a time: a burst of first messages must not train the model N times.
+        # One builder per tenant at a time: a burst of first messages must not train the model
+        # N times, and a tenant whose model trains (a minute, for big content) holds up no other.
         with self._lock:
+            building = self._building.setdefault(tenant_id, threading.Lock())
+        with building:
             entry = self._bots.get(tenant_id)
             if entry is None or entry.version != version:
                 built = build()
@@ -83,20 +100,24 @@ class BotRegistry:
 
     def _load(self, db: Database, tenant_id: uuid.UUID) -> ContentResponder | None:
         with db.read() as session:
-            stored, model = self._stored(session, tenant_id)
+            stored, model, storable = self._stored(session, tenant_id)
+            if stored is not None and model is None:
+                _remember_embeddings(session, tenant_id)
         if stored is None:
             return None
         if model is None:
-            model = train_model(stored.content)
-            # Stored from a thread of its own: the caller may be inside a write transaction
-            # (SQLite has one writer), and serving need not wait for it.
-            saving = threading.Thread(
-                target=_save_model,
-                args=(db, tenant_id, stored.version, model),
-                name="botdesk-save-model",
-            )
-            saving.start()
-            self._saving.append(saving)
+            trained = _train(stored.content, storable)
+            model = trained.model
+            if trained.storable:
+                # Stored from a thread of its own: the caller may be inside a write transaction
+                # (SQLite has one writer), and serving need not wait for it.
+                saving = threading.Thread(
+                    target=_save_model,
+                    args=(db, tenant_id, stored.version, trained),
+                    name="botdesk-save-model",
+                )
+                saving.start()
+                self._saving.append(saving)
         return self._responder(stored.content, model)
 
     def finish_saving(self, timeout: float = 60.0) -> None:
@@ -106,22 +127,31 @@ class BotRegistry:
         self._saving = [t for t in self._saving if t.is_alive()]
 
     def _build(self, session: Session, tenant_id: uuid.UUID, version: int) -> ContentResponder:
-        stored, model = self._stored(session, tenant_id)
+        stored, model, storable = self._stored(session, tenant_id)
         assert stored is not None and stored.version == version
         if model is None:
-            model = train_model(stored.content)
-            store.save_model(session, tenant_id, stored.version, model)
+            _remember_embeddings(session, tenant_id)
+            trained = _train(stored.content, storable)
+            model = trained.model
+            if trained.storable:
+                _store(session, tenant_id, stored.version, trained)
         return self._responder(stored.content, model)
 
     @staticmethod
     def _stored(
         session: Session, tenant_id: uuid.UUID
-    ) -> tuple[store.StoredContent | None, IntentModel | None]:
+    ) -> tuple[store.StoredContent | None, IntentModel | None, bool]:
+        """The newest content, its stored model if this node can serve it, and whether a
+        model trained here may replace the stored one."""
         stored = store.latest_content(session, tenant_id)
         if stored is None:
-            return None, None
+            return None, None, False
         try:
-            return stored, store.load_model(session, tenant_id, stored.version)
+            return stored, store.load_model(session, tenant_id, stored.version), True
+        except BackendUnavailable:
+            # Sound, but fused, on a node without embeddings: serve a sparse model trained
+            # here, and leave the stored one for the nodes that can use it.
+            return stored, None, False
         except (ValueError, OSError) as exc:
             # A model saved by an older release (or damaged): retrain rather than go silent.
             log.warning(
@@ -129,16 +159,43 @@ class BotRegistry:
                 tenant_id,
                 type(exc).__name__,
             )
-            return stored, None
+            return stored, None, True
 
     def _responder(self, content: TenantContent, model: IntentModel) -> ContentResponder:
         return ContentResponder(content, Understanding.of_content(content, model))
 
 
-def _save_model(db: Database, tenant_id: uuid.UUID, version: int, model: IntentModel) -> None:
+def _remember_embeddings(session: Session, tenant_id: uuid.UUID) -> None:
+    """Give the process's embedder the tenant's kept example embeddings before training."""
+    embedder = embeddings.default_embedder()
+    if embedder is not None:
+        embedder.cache.update(
+            store.stored_embeddings(session, tenant_id, embedder.name, embedder.dim)
+        )
+
+
+def _train(content: TenantContent, storable: bool) -> _Trained:
+    model = train_model(content)
+    embedder = embeddings.default_embedder()
+    rows = None
+    if embedder is not None and isinstance(model.backend, FusedBackend):
+        rows = embedder.known([e.text for e in masked_examples(content)])
+    # A sparse model trained because embeddings failed to load here is this node's stopgap; a
+    # node that has them stores the real one.
+    return _Trained(model, rows, storable and embeddings.load_failure() is None)
+
+
+def _store(session: Session, tenant_id: uuid.UUID, version: int, trained: _Trained) -> None:
+    store.save_model(session, tenant_id, version, trained.model)
+    embedder = embeddings.default_embedder()
+    if trained.example_rows is not None and embedder is not None:
+        store.keep_embeddings(session, tenant_id, embedder.name, trained.example_rows)
+
+
+def _save_model(db: Database, tenant_id: uuid.UUID, version: int, trained: _Trained) -> None:
     try:
         with db.session() as session:
-            store.save_model(session, tenant_id, version, model)
+            _store(session, tenant_id, version, trained)
     except Exception:  # the next node or start trains again; serving goes on meanwhile
         log.exception("could not store the trained model for tenant %s", tenant_id)
 

@@ -40,14 +40,22 @@ def training_examples(content: TenantContent) -> list[Example]:
     ]
 
 
-def train_model(content: TenantContent) -> IntentModel:
-    """Train the tenant's intent model from its content (deterministic)."""
+def masked_examples(content: TenantContent) -> list[Example]:
+    """The examples as the model sees them: entities replaced by their placeholders."""
     patterns = content.entity_patterns
-    examples = [
+    return [
         Example(text=mask(e.text, detect(e.text, patterns)), intent=e.intent)
         for e in training_examples(content)
     ]
-    return IntentModel.train(examples, seed=SEED)
+
+
+def train_model(content: TenantContent) -> IntentModel:
+    """Train the tenant's intent model from its content (deterministic).
+
+    Fused with sentence embeddings where they are available (`nlu/embeddings.py`), else the
+    sparse model alone.
+    """
+    return IntentModel.train(masked_examples(content), seed=SEED)
 
 
 class Understander(Protocol):

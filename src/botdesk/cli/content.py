@@ -138,14 +138,30 @@ def test(
         raise typer.Exit(1)
 
 
+def _configure_embeddings() -> None:
+    """Honour BOTDESK_EMBEDDINGS / BOTDESK_EMBEDDING_THREADS here as the server does."""
+    from botdesk.nlu import embeddings
+    from botdesk.settings import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    embeddings.configure(enabled=settings.embeddings, threads=settings.embedding_threads)
+
+
 @nlu_app.command("train")
 def train(
     examples: Annotated[Path, typer.Option(help='JSON lines {"text", "intent"}.')],
     out: Annotated[Path, typer.Option(help="Directory to write the model to.")],
 ) -> None:
-    """Train a standalone intent model; intent `out_of_scope` marks negative examples."""
+    """Train a standalone intent model; intent `out_of_scope` marks negative examples.
+
+    The model is fused with sentence embeddings unless they are turned off or cannot load.
+    """
     from botdesk.nlu import Example, IntentModel
 
+    _configure_embeddings()
     rows: list[Example] = []
     try:
         lines = examples.read_text(encoding="utf-8").splitlines()
@@ -168,7 +184,8 @@ def train(
         raise fail(str(exc)) from None
     model.save(out)
     typer.echo(
-        f"trained on {len(rows)} examples in {time.perf_counter() - started:.1f} s; model in {out}",
+        f"trained a {model.backend.name} model on {len(rows)} examples in "
+        f"{time.perf_counter() - started:.1f} s; model in {out}",
         err=True,
     )
 
@@ -185,11 +202,12 @@ def predict(
         raise fail("give --model DIR or --tenant SLUG (one of them)")
     understander: Understander
     if model is not None:
-        from botdesk.nlu import IntentModel, ModelFormatError
+        from botdesk.nlu import BackendUnavailable, IntentModel, ModelFormatError
 
+        _configure_embeddings()
         try:
             understander = standalone_understander(IntentModel.load(model))
-        except (OSError, ModelFormatError) as exc:
+        except (OSError, ModelFormatError, BackendUnavailable) as exc:
             raise fail(f"cannot load the model in {model}: {exc}") from None
     else:
         understander = _tenant_understander(tenant or "")

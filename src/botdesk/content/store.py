@@ -15,12 +15,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from botdesk.content.loader import TenantContent
-from botdesk.models import BotContent, BotModel
+from botdesk.models import BotContent, BotModel, ExampleEmbedding, utcnow
 from botdesk.nlu import IntentModel
+from botdesk.nlu.embeddings import FloatMatrix
 
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # refuse to unpack anything absurd from the database
 
@@ -98,3 +101,60 @@ def _unpack(blob: bytes) -> IntentModel:
                 raise ValueError("stored model archive has an unsafe path")
         archive.extractall(tmp)
         return IntentModel.load(Path(tmp))
+
+
+def stored_embeddings(
+    session: Session, tenant_id: uuid.UUID, embedder: str, dim: int
+) -> dict[bytes, FloatMatrix]:
+    """The tenant's kept training-example embeddings, by text digest."""
+    rows = session.execute(
+        select(ExampleEmbedding.digest, ExampleEmbedding.vector).where(
+            ExampleEmbedding.tenant_id == tenant_id, ExampleEmbedding.embedder == embedder
+        )
+    ).all()
+    return {
+        bytes.fromhex(digest): np.frombuffer(vector, dtype="<f2").astype(np.float32)
+        for digest, vector in rows
+        if len(vector) == 2 * dim  # a row of another shape is ignored and re-embedded
+    }
+
+
+def keep_embeddings(
+    session: Session, tenant_id: uuid.UUID, embedder: str, rows: dict[bytes, FloatMatrix]
+) -> None:
+    """Keep exactly these rows for the tenant's embedder: add the new ones, remove the rest."""
+    wanted = {key.hex(): row for key, row in rows.items()}
+    kept = set(
+        session.scalars(
+            select(ExampleEmbedding.digest).where(
+                ExampleEmbedding.tenant_id == tenant_id, ExampleEmbedding.embedder == embedder
+            )
+        )
+    )
+    stale = sorted(kept - wanted.keys())
+    for start in range(0, len(stale), 500):  # stays under every backend's bound-parameter cap
+        session.execute(
+            delete(ExampleEmbedding).where(
+                ExampleEmbedding.tenant_id == tenant_id,
+                ExampleEmbedding.embedder == embedder,
+                ExampleEmbedding.digest.in_(stale[start : start + 500]),
+            )
+        )
+    new = [
+        {
+            "tenant_id": tenant_id,
+            "embedder": embedder,
+            "digest": digest,
+            "vector": np.asarray(row, dtype="<f2").tobytes(),
+            "created_at": utcnow(),
+        }
+        for digest, row in wanted.items()
+        if digest not in kept
+    ]
+    if not new:
+        return
+    # Two nodes meeting new content at once may both store the same rows: the second adds none.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for start in range(0, len(new), 500):
+        statement = dialect.insert(ExampleEmbedding).values(new[start : start + 500])
+        session.execute(statement.on_conflict_do_nothing())

@@ -3,7 +3,7 @@
 from botdesk.models.agents import AgentPresence, CannedReply, Presence
 from botdesk.models.audit import ActorKind, AuditEntry
 from botdesk.models.base import Base, Retention, utcnow
-from botdesk.models.bot import BotContent, BotModel
+from botdesk.models.bot import BotContent, BotModel, ExampleEmbedding
 from botdesk.models.conversations import (
     Conversation,
     ConversationStatus,
@@ -33,6 +33,7 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "DemoOrder",
+    "ExampleEmbedding",
     "IllegalTransition",
     "JobLease",
     "Membership",

@@ -42,3 +42,23 @@ class BotModel(TenantOwned, Base):
     content_version: Mapped[int] = mapped_column(primary_key=True)
     archive: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ExampleEmbedding(TenantOwned, Base):
+    """A training example's sentence embedding, by the digest of its (masked) text.
+
+    Authored content only, never shoppers' messages. Kept so that retraining after a content
+    edit, or on another node, embeds only the examples it has not seen; rows of examples the
+    newest content no longer has are removed when a model is stored.
+    """
+
+    __tablename__ = "example_embeddings"
+    __table_args__ = {"info": lifecycle(Retention.TENANT, subject_export=False)}
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    embedder: Mapped[str] = mapped_column(String(40), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the text, hex
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float16, little-endian
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

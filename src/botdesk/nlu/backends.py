@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -50,6 +51,12 @@ class Backend(Protocol):
 
 
 BackendFactory = Callable[[int], Backend]
+
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+class BackendUnavailable(RuntimeError):
+    """A saved model needs something this process lacks (sentence embeddings that cannot load)."""
 
 
 def softmax(scores: FloatArray) -> FloatArray:
@@ -205,7 +212,12 @@ class FusedBackend(LinearBackend):
     def _embedded(self, texts: Sequence[str]) -> FloatArray:
         if self.embedder is None:
             raise RuntimeError("this model needs sentence embeddings, and none are available")
-        return self.embedder.embed(texts).astype(np.float64) * self.scale
+        rows = self.embedder.embed(texts).astype(np.float64) * self.scale
+        # A text without a letter ("???", an emoji, a mistyped number "4001234") still gets a
+        # confident-looking vector (near "hi"), but says nothing: it counts as no embedding, and
+        # the word model (and the dialogue's own handling of numbers) decides alone.
+        rows[[not _LETTER_RE.search(text) for text in texts]] = 0.0
+        return rows
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         """Fit the featuriser and one SVM per class on sparse and embedding features."""
@@ -239,8 +251,11 @@ class FusedBackend(LinearBackend):
         linear = LinearBackend.from_state(meta, arrays)
         if meta.get("embedder") != E5Embedder.name:
             raise ValueError(f"model needs the embedder {meta.get('embedder')!r}")
+        embedder = default_embedder()
+        if embedder is None:
+            raise BackendUnavailable(f"the model needs sentence embeddings ({E5Embedder.name})")
         backend = cls(
-            default_embedder(),
+            embedder,
             scale=float(meta["scale"]),
             c=linear.c,
             balanced=linear.balanced,
@@ -257,6 +272,11 @@ class FusedBackend(LinearBackend):
 def fused_backend(seed: int) -> Backend:
     """The embedding-fused backend on the process's embedder (None: it cannot load)."""
     return FusedBackend(default_embedder(), seed=seed)
+
+
+def default_backend_factory() -> BackendFactory:
+    """The fused backend where sentence embeddings are available, else the sparse one."""
+    return fused_backend if default_embedder() is not None else linear_backend
 
 
 # Backends that a saved model may name.

