@@ -12,10 +12,21 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from botdesk.actions.audit import Actor
+from botdesk.actions.bot_content import save_content
 from botdesk.api.deps import COOKIE, csrf_token
+from botdesk.bot.hours import DASH
+from botdesk.content.loader import TenantContent, load_directory
 from botdesk.models import AuditEntry, Conversation, Tenant, User
 from botdesk.runtime import Runtime
-from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, start_chat
+from tests.conftest import (
+    MINI_CONTENT,
+    PASSWORD,
+    LiveServer,
+    Personas,
+    VisitorChat,
+    start_chat,
+)
 
 
 @dataclass
@@ -311,3 +322,50 @@ def test_other_tenants_and_other_roles_are_refused(
     assert bare.status_code == 403
     signed_out = httpx.post(f"{api.base_url}/console/api/conversations/{chat.id}/accept")
     assert signed_out.status_code == 401
+
+
+def test_the_bot_quotes_the_hours_the_queue_keeps_in_the_shoppers_language(
+    api: httpx.Client, personas: Personas, runtime: Runtime
+) -> None:
+    document = load_directory(MINI_CONTENT).to_document()
+    assert isinstance(document["intents"], list)
+    document["intents"].append(
+        {
+            "intent": "opening_hours",
+            "title": {"en": "Opening hours", "fi": "Aukioloajat"},
+            "examples": {
+                "en": ["when are you open", "opening hours", "what time do you close"],
+                "fi": ["milloin olette auki", "aukioloajat", "mihin aikaan suljette"],
+            },
+            "answer": {
+                "text": {
+                    "en": "We answer in the chat {opening_hours}.",
+                    "fi": "Vastaamme chatissa {opening_hours}.",
+                }
+            },
+        }
+    )
+    weekdays = {day: [["09:00", "16:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+    with runtime.db.session() as session:
+        tenant = session.merge(personas.alice.tenant)
+        save_content(session, Actor.operator(), tenant, TenantContent.from_document(document))
+
+    def answer(language: str, text: str) -> str:
+        reply = start_chat(api, "acme", language).send(text)
+        assert reply.status_code == 201, reply.text
+        return " ".join(r["text"] for r in reply.json()["replies"])
+
+    assert answer("en", "when are you open") == "We answer in the chat whenever an agent is online."
+    hours = {"timezone": "Europe/Helsinki", "hours": {**weekdays, "sat": [["10:00", "14:00"]]}}
+    with runtime.db.session() as session:
+        session.execute(update(Tenant).where(Tenant.slug == "acme").values(handover=hours))
+    try:
+        assert answer("en", "when are you open") == (
+            "We answer in the chat Mon-Fri 09:00-16:00; Sat 10:00-14:00 (Eastern European Time)."
+        ).replace("-", DASH)
+        assert answer("fi", "milloin olette auki") == (
+            "Vastaamme chatissa ma-pe 9.00-16.00; la 10.00-14.00 (Itä-Euroopan aika)."
+        ).replace("-", DASH).replace(f"Itä{DASH}", "Itä-")
+    finally:
+        with runtime.db.session() as session:
+            session.execute(update(Tenant).where(Tenant.slug == "acme").values(handover={}))

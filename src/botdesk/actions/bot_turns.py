@@ -92,6 +92,7 @@ def take_bot_turn(runtime: Runtime, given: BotTurnInput) -> BotOutcome | Pending
         payload=given.payload,
         state=cipher.open_state(conversation.bot_state),
         agents_available=runtime.agents_available(entry),
+        opening_hours=entry.handover.hours,
         entities=given.entities,
     )
     answer = responder.respond(turn)

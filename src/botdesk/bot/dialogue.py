@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from botdesk.bot.actions import ActionRequest, ActionResult
+from botdesk.bot.hours import describe
 from botdesk.bot.responder import INTENT_PAYLOAD, BotReply, BotTurn, Turn
 from botdesk.bot.understanding import Understanding, Understood
 from botdesk.content.loader import TenantContent
@@ -123,6 +124,7 @@ class ContentResponder:
             return BotTurn(
                 [], language, state.to_mapping(), intent, round(confidence, 4), action=replies
             )
+        replies = _with_hours(replies, turn, language)
         return BotTurn(replies, language, state.to_mapping(), intent, round(confidence, 4))
 
     def resume(self, turn: Turn, results: Sequence[ActionResult]) -> BotTurn:
@@ -159,6 +161,7 @@ class ContentResponder:
             flow.remembered, flow.pending, flow.retries = [], wanted.name, 0
             state.flow = flow
             replies.append(BotReply(MessageContent(_pick(wanted.prompt, language))))
+        replies = _with_hours(replies, turn, language)
         return BotTurn(replies, language, state.to_mapping(), flow.intent)
 
     def _follow_up(
@@ -398,3 +401,17 @@ def _applies(slot: SlotSpec, flow: FlowState) -> bool:
 
 def _pick(text: Localized, language: str) -> str:
     return text.get(language) or next(iter(text.values()))
+
+
+def _with_hours(replies: Sequence[BotReply], turn: Turn, language: str) -> list[BotReply]:
+    """Fill `{opening_hours}` with the hours the handover really uses (see bot/hours.py)."""
+    marker = "{opening_hours}"
+    if not any(marker in reply.content.text for reply in replies):
+        return list(replies)
+    hours = describe(turn.opening_hours, language)
+    return [
+        replace(
+            reply, content=replace(reply.content, text=reply.content.text.replace(marker, hours))
+        )
+        for reply in replies
+    ]

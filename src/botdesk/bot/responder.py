@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from botdesk.bot.actions import ActionRequest, ActionResult
+from botdesk.handover import OpeningHours
 from botdesk.pii import Entity
 from botdesk.transcripts import MessageContent
 
@@ -39,6 +40,8 @@ class Turn:
     # Whether a person can be offered now (agents online, within opening hours). The fallback
     # ladder only offers one then; asking for a person always works (offline form otherwise).
     agents_available: bool = True
+    # The hours the handover keeps, quoted where an answer says {opening_hours}.
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
     # What the message's one scan for identifiers found (pii.detect with the tenant's patterns);
     # None: the bot looks itself.
     entities: Sequence[Entity] | None = None
