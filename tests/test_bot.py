@@ -92,10 +92,12 @@ def test_the_fallback_ladder_rephrase_suggest_offer(
     chat = start_chat(api, "acme", "en")
     first = say(chat, "what's the weather like in Oulu")
     assert texts(first) == ["Sorry, could you say that another way?"]
-    second = say(chat, "tell me a joke please")
+    # Close to a topic, not close enough to answer: the topic is suggested.
+    second = say(chat, "is it free")
     assert texts(second) == ["Did you mean one of these?"]
     buttons = second["replies"][0]["buttons"]  # type: ignore[index]
     assert 1 <= len(buttons) <= 3
+    assert "intent:delivery_cost" in [b["payload"] for b in buttons]
     assert all(b["payload"].startswith("intent:") for b in buttons)
     assert "intent:human_agent" not in [b["payload"] for b in buttons]
     third = say(chat, "who won the hockey game")
@@ -104,6 +106,17 @@ def test_the_fallback_ladder_rephrase_suggest_offer(
     # An answer resets the ladder.
     say(chat, "hello")
     assert texts(say(chat, "write me a poem")) == ["Sorry, could you say that another way?"]
+
+
+def test_nothing_close_to_a_topic_gets_no_did_you_mean(
+    api: httpx.Client, bot: None, agent_online: None
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    assert texts(say(chat, "what's the weather like in Oulu")) == [
+        "Sorry, could you say that another way?"
+    ]
+    offer = say(chat, "tell me a joke please")
+    assert texts(offer) == ["I can't help with that. Would you like to talk to a person?"]
 
 
 def test_with_nobody_online_the_ladder_offers_no_person(api: httpx.Client, bot: None) -> None:
