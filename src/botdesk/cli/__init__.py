@@ -77,6 +77,8 @@ def demo() -> None:
     with runtime_for_cli() as runtime:
         try:
             logins = seed_demo(runtime)
+            # Training embeds each of the demo's 3,000 examples once: say why it takes a while.
+            typer.echo("training the demo bot (about a minute the first time) ...", err=True)
             version = load_demo_content(runtime)
             orders = seed_demo_orders(runtime)
         except ConfigError as exc:
