@@ -88,3 +88,14 @@ def test_embeddings_from_many_threads_at_once_are_the_ones_made_one_by_one() -> 
 def test_rows_are_rounded_as_the_database_keeps_them() -> None:
     row = E5Embedder(cache=EmbeddingCache()).embed(["palautus"])[0]
     assert np.array_equal(row, row.astype("<f2").astype(np.float32))
+
+
+def test_predictions_keep_nothing_of_what_shoppers_write() -> None:
+    model = IntentModel.train(examples(), seed=0, backend_factory=fused_backend)
+    assert isinstance(model.backend, FusedBackend) and model.backend.embedder is not None
+    cache = model.backend.embedder.cache
+    before = len(cache)
+    message = "my name is Maija Meikäläinen and my parcel is late"
+    model.predict([message])
+    assert len(cache) == before
+    assert cache.get(embeddings_module.text_key(message)) is None

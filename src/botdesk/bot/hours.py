@@ -9,7 +9,6 @@ locale data; the wording for "no set hours" is ours.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from babel.dates import format_time, get_day_names, get_timezone_name
 
@@ -32,7 +31,7 @@ def describe(hours: OpeningHours, language: str) -> str:
         return _WHENEVER_ONLINE.get(language, _WHENEVER_ONLINE["en"])
     locale = _LOCALES.get(language, "en_GB")
     names = get_day_names("abbreviated", locale=locale)
-    groups: list[tuple[int, int, Sequence[tuple[str, str]]]] = []
+    groups: list[tuple[int, int, tuple[tuple[str, str], ...]]] = []
     for index, day in enumerate(WEEKDAYS):
         ranges = hours.week.get(day, ())
         if not ranges:

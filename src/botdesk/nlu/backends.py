@@ -209,10 +209,10 @@ class FusedBackend(LinearBackend):
         self.scale = scale
         self.dense_weights: NDArray[np.float32] = np.zeros((0, 0), np.float32)
 
-    def _embedded(self, texts: Sequence[str]) -> FloatArray:
+    def _embedded(self, texts: Sequence[str], *, keep: bool) -> FloatArray:
         if self.embedder is None:
             raise RuntimeError("this model needs sentence embeddings, and none are available")
-        rows = self.embedder.embed(texts).astype(np.float64) * self.scale
+        rows = self.embedder.embed(texts, keep=keep).astype(np.float64) * self.scale
         # A text without a letter ("???", an emoji, a mistyped number "4001234") still gets a
         # confident-looking vector (near "hi"), but says nothing: it counts as no embedding, and
         # the word model (and the dialogue's own handling of numbers) decides alone.
@@ -226,7 +226,7 @@ class FusedBackend(LinearBackend):
         if len(set(labels)) < 2:
             raise ValueError("need at least two distinct labels to train a classifier")
         sparse = self.featuriser.fit(texts).transform(texts)
-        matrix = sp.hstack([sparse, sp.csr_matrix(self._embedded(texts))], format="csr")
+        matrix = sp.hstack([sparse, sp.csr_matrix(self._embedded(texts, keep=True))], format="csr")
         weights = self._fit_svm(matrix, labels)
         n_sparse = self.featuriser.n_features
         self.weights = np.ascontiguousarray(weights[:n_sparse])
@@ -234,7 +234,9 @@ class FusedBackend(LinearBackend):
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         scores = super().decision_function(texts)
-        scores += self._embedded(texts) @ self.dense_weights
+        # Predictions read the cache (cross-validation re-scores training examples) but add
+        # nothing to it: what shoppers write is not kept, not even as vectors.
+        scores += self._embedded(texts, keep=False) @ self.dense_weights
         return scores
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:

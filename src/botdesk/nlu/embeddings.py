@@ -67,8 +67,8 @@ class Embedder(Protocol):
     name: ClassVar[str]
     dim: int
 
-    def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        """One L2-normalised row per text, shape (len(texts), dim)."""
+    def embed(self, texts: Sequence[str], *, keep: bool = True) -> FloatMatrix:
+        """One L2-normalised row per text, shape (len(texts), dim); `keep`: cache new rows."""
         ...
 
 
@@ -139,7 +139,9 @@ class E5Embedder:
                 found[key] = row
         return found
 
-    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+    def embed(self, texts: Sequence[str], *, keep: bool = True) -> FloatMatrix:
+        """Embed texts as queries. `keep=False` leaves new rows out of the cache: a shopper's
+        message is embedded to be understood, never kept (only training examples are)."""
         keys = [text_key(t) for t in texts]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         missing = []
@@ -166,7 +168,8 @@ class E5Embedder:
                 )
                 for index, row in zip(batch, rows, strict=True):
                     out[index] = row
-                    self.cache.put(keys[index], row.copy())
+                    if keep:
+                        self.cache.put(keys[index], row.copy())
         return out
 
 
