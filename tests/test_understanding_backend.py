@@ -19,7 +19,7 @@ from botdesk.bot.understanding import masked_examples
 from botdesk.content import store
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.models import ExampleEmbedding, Tenant
-from botdesk.nlu import FusedBackend, LinearBackend, embeddings
+from botdesk.nlu import FusedBackend, IntentModel, LinearBackend, embeddings, linear_backend
 from botdesk.nlu.embeddings import E5Embedder, EmbeddingCache, readable, text_key
 from botdesk.runtime import Runtime, build_runtime
 from tests.conftest import MINI_CONTENT, LiveServer, Personas, make_settings, start_chat
@@ -136,4 +136,24 @@ def test_a_node_without_embeddings_answers_says_so_and_keeps_the_stored_model(
     embeddings.configure(enabled=True, threads=1)
     with first.db.read() as session:
         kept = store.load_model(session, tenant_id, 1)
+    assert kept is not None and isinstance(kept.backend, FusedBackend)
+
+
+def test_a_stored_word_only_model_is_replaced_by_a_fused_one(
+    runtime: Runtime, personas: Personas
+) -> None:
+    tenant_id = personas.alice.tenant.id
+    content = mini_with(f"delivery price {uuid.uuid4().hex[:8]}")
+    with runtime.db.session() as session:
+        tenant = session.get_one(Tenant, tenant_id)
+        version, _new = save_content(session, Actor.operator(), tenant, content)
+        # What a release before #12 stored: the word model alone.
+        old = IntentModel.train(masked_examples(content), backend_factory=linear_backend)
+        store.save_model(session, tenant_id, version, old)
+    with runtime.db.session() as session:
+        responder = runtime.bots.responder(session, tenant_id)
+    assert responder is not None
+    assert isinstance(responder.understanding.model.backend, FusedBackend)
+    with runtime.db.read() as session:
+        kept = store.load_model(session, tenant_id, version)
     assert kept is not None and isinstance(kept.backend, FusedBackend)

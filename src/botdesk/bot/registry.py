@@ -147,7 +147,7 @@ class BotRegistry:
         if stored is None:
             return None, None, False
         try:
-            return stored, store.load_model(session, tenant_id, stored.version), True
+            model = store.load_model(session, tenant_id, stored.version)
         except BackendUnavailable:
             # Sound, but fused, on a node without embeddings: serve a sparse model trained
             # here, and leave the stored one for the nodes that can use it.
@@ -160,6 +160,15 @@ class BotRegistry:
                 type(exc).__name__,
             )
             return stored, None, True
+        if (
+            model is not None
+            and not isinstance(model.backend, FusedBackend)
+            and embeddings.default_embedder() is not None
+        ):
+            # A word-only model from before sentence embeddings (or from a node without them):
+            # this node can do better, and stores it for the others.
+            return stored, None, True
+        return stored, model, True
 
     def _responder(self, content: TenantContent, model: IntentModel) -> ContentResponder:
         return ContentResponder(content, Understanding.of_content(content, model))
