@@ -1,6 +1,6 @@
 """Sparse model vs the sparse model fused with sentence embeddings (#12), on the demo content.
 
-    .venv/bin/python benchmarks/fusion.py [--folds 5] [--scale 2.0] [--clinc]
+    .venv/bin/python benchmarks/fusion.py [--folds 5] [--scale 3.0] [--clinc]
 
 Runs `benchmarks/bot.py`'s cross-validation over the demo content's examples for both backends
 (the same folds, the same calibration and threshold rule) and, with --clinc, CLINC150 full
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--content", type=Path, default=ROOT / "content" / "demo")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scale", type=float, default=2.0)
+    parser.add_argument("--scale", type=float, default=FusedBackend().scale)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "reports")
     parser.add_argument("--clinc", action="store_true", help="also CLINC150 full (minutes)")
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
@@ -64,7 +64,7 @@ def main() -> None:
     embedder = E5Embedder(threads=args.threads)
 
     def fused(seed: int) -> Backend:
-        return FusedBackend(embedder, scale=args.scale, seed=seed)
+        return FusedBackend(embedder, scale=args.scale, seed=seed)  # the product's C
 
     results = {}
     for name, factory in (("sparse", linear_backend), ("fused", fused)):
