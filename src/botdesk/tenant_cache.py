@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from botdesk import queue
 from botdesk.access.orders import connector_config
+from botdesk.access.tenants import tenant_by_slug
 from botdesk.content import store
 from botdesk.errors import NotFound
 from botdesk.handover import HandoverPolicy
@@ -89,10 +90,7 @@ class TenantCache:
         if entry is not None:
             return entry
         with self._db.read() as session:
-            tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
-            if tenant is None:
-                raise NotFound(f"no tenant {slug!r}" if len(slug) <= 63 else "no such tenant")
-            return self._load(session, tenant)
+            return self._load(session, tenant_by_slug(session, slug))
 
     def _load(self, session: Session, tenant: Tenant) -> TenantEntry:
         key = self._keyring.tenant_key(tenant.id, tenant.wrapped_key, tenant.master_key_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import func, select
@@ -12,8 +13,14 @@ from botdesk.errors import Forbidden, NotFound
 from botdesk.handover import HandoverPolicy
 from botdesk.models import Conversation, Role, Tenant
 
+# Wider than the slugs botdesk creates: only keeps input PostgreSQL refuses (a NUL byte) and
+# absurd lengths away from the query, which would answer "not found" anyway.
+_LOOKUP_SLUG = re.compile(r"[\w-]{1,100}")
+
 
 def tenant_by_slug(session: Session, slug: str) -> Tenant:
+    if not _LOOKUP_SLUG.fullmatch(slug):
+        raise NotFound("no such tenant")
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise NotFound(f"no tenant {slug!r}" if len(slug) <= 63 else "no such tenant")

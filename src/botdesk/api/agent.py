@@ -28,7 +28,7 @@ from botdesk.api.deps import (
     StaffRequestDep,
     staff_in,
 )
-from botdesk.api.schemas import MessageOut
+from botdesk.api.schemas import MessageOut, PlainText
 from botdesk.errors import Invalid, TooLarge
 from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
 from botdesk.runtime import Runtime
@@ -172,7 +172,7 @@ def accept(
 
 class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(max_length=20000)
+    text: PlainText = Field(max_length=20000)
     client_message_id: str | None = Field(default=None, max_length=64)
 
 

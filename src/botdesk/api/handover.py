@@ -17,7 +17,7 @@ from botdesk.actions.handover import (
     submit_form,
 )
 from botdesk.api.deps import RuntimeDep, VisitorToken
-from botdesk.api.schemas import ErrorOut
+from botdesk.api.schemas import ErrorOut, PlainText
 from botdesk.errors import Conflict
 from botdesk.handover import ConsentMode, FormKind, WaitEstimate
 from botdesk.models import ConversationStatus
@@ -92,10 +92,10 @@ class HandoverOut(BaseModel):
 class FormIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, max_length=1000)
-    order_number: str | None = Field(default=None, max_length=1000)
-    topic: str | None = Field(default=None, max_length=100)
-    message: str | None = Field(default=None, max_length=20000)
+    email: PlainText | None = Field(default=None, max_length=1000)
+    order_number: PlainText | None = Field(default=None, max_length=1000)
+    topic: PlainText | None = Field(default=None, max_length=100)
+    message: PlainText | None = Field(default=None, max_length=20000)
     consent: bool = False
 
 

@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from botdesk.models import Conversation, ConversationStatus, SenderKind, Tenant
 from botdesk.transcripts import StoredMessage
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def plain_text(value: str) -> str:
+    """Text a person could have typed: no NUL byte, no lone UTF-16 surrogate (#13)."""
+    # JSON may spell both ("\u0000", "\ud800"); neither is a character a shopper writes, a
+    # surrogate cannot even be encoded to UTF-8, and PostgreSQL refuses NUL in text.
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    if _SURROGATE.search(value):
+        raise ValueError("contains a lone surrogate (half of a UTF-16 pair), not a character")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(plain_text)]
 
 
 class StartConversationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    language: str | None = Field(
+    language: PlainText | None = Field(
         default=None,
         max_length=35,
         description="The page's or browser's language (BCP 47, e.g. 'sv-FI'); "
@@ -57,7 +75,9 @@ class StartConversationOut(BaseModel):
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="What the visitor wrote (plain text; never rendered as HTML).")
+    text: PlainText = Field(
+        description="What the visitor wrote (plain text; never rendered as HTML)."
+    )
     client_message_id: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
@@ -74,7 +94,7 @@ class MessageIn(BaseModel):
 class EmailIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(
+    email: PlainText = Field(
         max_length=254, description="Where to send the transcript; used once, never stored."
     )
 

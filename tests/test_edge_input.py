@@ -1,0 +1,36 @@
+"""Input that must get a clear 4xx, never a 500: lone surrogates, NUL bytes (#13)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import start_chat
+
+
+def test_a_lone_surrogate_in_a_message_is_refused_and_nothing_is_stored(
+    api: httpx.Client, bot: None
+) -> None:
+    chat = start_chat(api, "acme", "en")
+    # A JSON escape for half a UTF-16 pair: valid JSON, but no character.
+    sent = api.post(
+        f"/api/v1/conversations/{chat.id}/messages",
+        content=b'{"text": "x\\ud800"}',
+        headers={**chat.auth, "Content-Type": "application/json"},
+    )
+    assert sent.status_code == 422, sent.text
+    assert "surrogate" in sent.text
+    assert chat.messages().json()["messages"] == []
+    assert chat.send("how much is shipping").status_code == 201  # the chat goes on
+
+
+def test_a_nul_byte_in_a_message_is_refused(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    sent = chat.send("where is\x00 my parcel")
+    assert sent.status_code == 422, sent.text
+    assert "NUL" in sent.text
+
+
+def test_a_nul_byte_in_a_tenant_slug_is_not_found(api: httpx.Client) -> None:
+    for path in ("/api/v1/tenants/de%00mo/widget", "/api/v1/tenants/de%00mo/conversations"):
+        response = api.request("GET" if path.endswith("widget") else "POST", path)
+        assert response.status_code == 404, (path, response.status_code, response.text)
