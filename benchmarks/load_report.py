@@ -28,7 +28,7 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
+def fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return NA
     if isinstance(value, float):
@@ -38,7 +38,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def _ratio(a: Any, b: Any) -> str:
+def ratio(a: Any, b: Any) -> str:
     return f"{a / b:.2f}" if isinstance(a, int | float) and isinstance(b, int | float) and b else NA
 
 
@@ -69,7 +69,7 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, dict[str, str], bool
     def burst(d: dict[str, Any]) -> tuple[str, bool]:
         b = d["burst"]
         ok = b["ok"] == plan["burst"] and (b["p99_ms"] or 1e9) <= 1000
-        return f"{b['ok']}/{plan['burst']} ok, p99 {_fmt(b['p99_ms'])} ms", ok
+        return f"{b['ok']}/{plan['burst']} ok, p99 {fmt(b['p99_ms'])} ms", ok
 
     def bot_ratio(d: dict[str, Any]) -> tuple[str, bool | None]:
         peak = _get(d, "bot_path", "max", "throughput_ok_per_s")
@@ -166,9 +166,9 @@ def render(report: dict[str, Any]) -> str:
 
 def _cpu(c: dict[str, Any]) -> str:
     return (
-        f"{_fmt(c.get('server_cpu_pct'))} | {_fmt(c.get('generator_cpu_pct'))} | "
-        f"{_fmt(c.get('postgres_cpu_pct'))} | {_fmt(c.get('redis_cpu_pct'))} | "
-        f"{_fmt(c.get('cpu0_busy_pct'))} / {_fmt(c.get('cpu1_busy_pct'))}"
+        f"{fmt(c.get('server_cpu_pct'))} | {fmt(c.get('generator_cpu_pct'))} | "
+        f"{fmt(c.get('postgres_cpu_pct'))} | {fmt(c.get('redis_cpu_pct'))} | "
+        f"{fmt(c.get('cpu0_busy_pct'))} / {fmt(c.get('cpu1_busy_pct'))}"
     )
 
 
@@ -199,12 +199,12 @@ def _paths(report: dict[str, Any], plan: dict[str, Any]) -> list[str]:
             continue
         for run in ("max", "half"):
             r = data[run]
-            offered = "closed" if run == "max" else _fmt(r.get("offered_rate_per_s"))
+            offered = "closed" if run == "max" else fmt(r.get("offered_rate_per_s"))
             lines.append(
-                f"| {label} | {run} | {offered} | {_fmt(r['throughput_ok_per_s'])} | "
-                f"{_fmt(r['failed'])} | {_fmt(r['p50_ms'], 2)} | {_fmt(r['p99_ms'], 2)} | "
-                f"{_fmt(r['p999_ms'], 2)} | {_fmt(r['max_ms'])} | "
-                f"{_fmt(r.get('server_cpu_ms_per_ok'), 2)} | {_fmt(r.get('ok_per_s_per_core'), 0)} "
+                f"| {label} | {run} | {offered} | {fmt(r['throughput_ok_per_s'])} | "
+                f"{fmt(r['failed'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "
+                f"{fmt(r['p999_ms'], 2)} | {fmt(r['max_ms'])} | "
+                f"{fmt(r.get('server_cpu_ms_per_ok'), 2)} | {fmt(r.get('ok_per_s_per_core'), 0)} "
                 f"| {_cpu(r['cpu'])} |"
             )
     return lines
@@ -229,8 +229,8 @@ def _burst(report: dict[str, Any]) -> list[str]:
         if b:
             lines.append(
                 f"| {label} | {b['ok']}/{b['offered']} | {_codes(b['statuses'])} | "
-                f"{_codes(b['errors'])} | {_fmt(b['p50_ms'], 2)} | {_fmt(b['p99_ms'], 2)} | "
-                f"{_fmt(b['max_ms'])} | {_fmt(b['wall_s'], 2)} | {_cpu(b['cpu'])} |"
+                f"{_codes(b['errors'])} | {fmt(b['p50_ms'], 2)} | {fmt(b['p99_ms'], 2)} | "
+                f"{fmt(b['max_ms'])} | {fmt(b['wall_s'], 2)} | {_cpu(b['cpu'])} |"
             )
     return lines
 
@@ -264,10 +264,10 @@ def _sockets(report: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"| {label} | {s['requested']:,} | {s['opened']:,} | {s['alive_after_idle']:,} | "
-            f"{_fmt(s.get('sockets_per_conversation', 1.0), 2)} | {_fmt(s['handshakes_per_s'])} "
+            f"{fmt(s.get('sockets_per_conversation', 1.0), 2)} | {fmt(s['handshakes_per_s'])} "
             f"| {_mb(start)} | {_mb(s['rss_before_kb'])} | {_mb(s['rss_open_kb'])} | "
-            f"{_fmt(s['kb_per_socket'], 2)} | {_mb(s['rss_after_close_kb'])} | "
-            f"{_fmt(s['idle_server_cpu_pct'])} | {_codes(s['errors'])} |"
+            f"{fmt(s['kb_per_socket'], 2)} | {_mb(s['rss_after_close_kb'])} | "
+            f"{fmt(s['idle_server_cpu_pct'])} | {_codes(s['errors'])} |"
         )
     for kind, label in KINDS:
         created = _get(report, kind, "sockets", "conversations_created")
@@ -318,53 +318,53 @@ def _ratios(report: dict[str, Any]) -> list[str]:
         "| --- | ---: | ---: |",
     ]
     rows: list[tuple[str, Callable[[str], str]]] = [
-        ("bot path max ÷ bot-only ceiling", lambda k: _ratio(peak(k, "bot_path"), ceiling)),
-        ("no-bot max ÷ 2,000 target", lambda k: _ratio(peak(k, "nobot_path"), 2000)),
+        ("bot path max ÷ bot-only ceiling", lambda k: ratio(peak(k, "bot_path"), ceiling)),
+        ("no-bot max ÷ 2,000 target", lambda k: ratio(peak(k, "nobot_path"), 2000)),
         (
             "no-bot max ÷ bare ASGI + commit max",
-            lambda k: _ratio(peak(k, "nobot_path"), peak("refs", "commit")),
+            lambda k: ratio(peak(k, "nobot_path"), peak("refs", "commit")),
         ),
         (
             "no-bot max ÷ bare WebSocket + commit max",
-            lambda k: _ratio(peak(k, "nobot_path"), peak("refs", "ws")),
+            lambda k: ratio(peak(k, "nobot_path"), peak("refs", "ws")),
         ),
         (
             "no-bot max ÷ bare ASGI echo max",
-            lambda k: _ratio(peak(k, "nobot_path"), peak("refs", "echo")),
+            lambda k: ratio(peak(k, "nobot_path"), peak("refs", "echo")),
         ),
         (
             "bot path max ÷ no-bot max",
-            lambda k: _ratio(peak(k, "bot_path"), peak(k, "nobot_path")),
+            lambda k: ratio(peak(k, "bot_path"), peak(k, "nobot_path")),
         ),
         (
             "no-bot p99 at half ÷ bare ASGI + commit p99 at half",
-            lambda k: _ratio(p99(k, "nobot_path"), p99("refs", "commit")),
+            lambda k: ratio(p99(k, "nobot_path"), p99("refs", "commit")),
         ),
         (
             "burst starts/s ÷ bare ASGI + commit max",
-            lambda k: _ratio(_starts_per_s(report, k), peak("refs", "commit")),
+            lambda k: ratio(_starts_per_s(report, k), peak("refs", "commit")),
         ),
         (
             "KB per idle socket ÷ bare WebSocket's",
-            lambda k: _ratio(
+            lambda k: ratio(
                 _get(report, k, "sockets", "kb_per_socket"),
                 _get(report, "refs", "sockets", "kb_per_socket"),
             ),
         ),
         (
             "handshakes/s ÷ bare WebSocket's",
-            lambda k: _ratio(
+            lambda k: ratio(
                 _get(report, k, "sockets", "handshakes_per_s"),
                 _get(report, "refs", "sockets", "handshakes_per_s"),
             ),
         ),
         (
             "this ÷ SQLite: no-bot max",
-            lambda k: _ratio(peak(k, "nobot_path"), peak("sqlite", "nobot_path")),
+            lambda k: ratio(peak(k, "nobot_path"), peak("sqlite", "nobot_path")),
         ),
         (
             "this ÷ SQLite: bot path max",
-            lambda k: _ratio(peak(k, "bot_path"), peak("sqlite", "bot_path")),
+            lambda k: ratio(peak(k, "bot_path"), peak("sqlite", "bot_path")),
         ),
     ]
     for name, value in rows:
@@ -374,7 +374,7 @@ def _ratios(report: dict[str, Any]) -> list[str]:
         ("bare ASGI + commit max ÷ bare ASGI echo max", peak("refs", "commit"), "echo"),
     ]
     for name, value, other in bare:
-        lines.append(f"| {name} | {_ratio(value, peak('refs', other))} | (same) |")
+        lines.append(f"| {name} | {ratio(value, peak('refs', other))} | (same) |")
     return lines
 
 

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-NA = "-"
+from load_report import NA, fmt  # benchmarks/load_report.py, beside this script
+
 TOLD = {"right": "the order's status", "unavailable": "can't check the status now"}
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return NA
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _ratio(a: Any, b: Any) -> str:
-    ok = isinstance(a, int | float) and isinstance(b, int | float) and b
-    return f"{a / b:.2f}" if ok else NA
 
 
 def _outcomes(summary: dict[str, Any]) -> str:
@@ -46,7 +32,7 @@ ROW_HEAD = (
 def rows(phase: dict[str, Any], offered: dict[str, str]) -> list[str]:
     """One row per kind of question asked in the phase; the server's figures on each."""
     cpu = phase["cpu"]
-    busy = f"{_fmt(cpu.get('cpu0_busy_pct'))} / {_fmt(cpu.get('cpu1_busy_pct'))}"
+    busy = f"{fmt(cpu.get('cpu0_busy_pct'))} / {fmt(cpu.get('cpu1_busy_pct'))}"
     out = []
     for kind in ("normal", "tracking"):
         s = phase.get(kind)
@@ -54,10 +40,10 @@ def rows(phase: dict[str, Any], offered: dict[str, str]) -> list[str]:
             continue
         out.append(
             f"| {kind} | {offered.get(kind, NA)} | {s['asked']:,} | {_outcomes(s)} "
-            f"| {_fmt(s['answered_per_s'])} | {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} "
-            f"| {_fmt(s['p99_ms'])} | {_fmt(s['max_ms'])} | {_fmt(phase['server_cpu_s'], 2)} "
-            f"| {_fmt(cpu.get('server_cpu_pct'))} | {_fmt(phase['server_cpu_ms_per_answer'], 2)} "
-            f"| {busy} | {_fmt(cpu.get('others_cpu_pct'))} | {_mb(phase['rss_end_kb'])} |"
+            f"| {fmt(s['answered_per_s'])} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} "
+            f"| {fmt(s['p99_ms'])} | {fmt(s['max_ms'])} | {fmt(phase['server_cpu_s'], 2)} "
+            f"| {fmt(cpu.get('server_cpu_pct'))} | {fmt(phase['server_cpu_ms_per_answer'], 2)} "
+            f"| {busy} | {fmt(cpu.get('others_cpu_pct'))} | {_mb(phase['rss_end_kb'])} |"
         )
     return out
 
@@ -92,9 +78,9 @@ def probe_table(probes: list[dict[str, Any]], counted: bool, at: str = "answered
     )
     lines = [head]
     for i, p in enumerate(probes, 1):
-        requests = _fmt(p["merchant_requests"]) if counted else "(nothing listens)"
+        requests = fmt(p["merchant_requests"]) if counted else "(nothing listens)"
         lines.append(
-            f"| {i} | {_fmt(p['at'], 2)} | {_fmt(p['latency_ms'])} "
+            f"| {i} | {fmt(p['at'], 2)} | {fmt(p['latency_ms'])} "
             f"| {TOLD.get(p['outcome'], p['outcome'])} | {requests} | {_failures(p['logged'])} |"
         )
     return "\n".join(lines)
@@ -135,7 +121,7 @@ def render(r: dict[str, Any]) -> str:
         "## Setup",
         "",
         f"- One node: `botdesk migrate`, `botdesk demo`, then `botdesk serve` "
-        f"(ready {_fmt(start.get('ready_s'), 2)} s after start, RSS "
+        f"(ready {fmt(start.get('ready_s'), 2)} s after start, RSS "
         f"{_mb(start.get('rss_after_start_kb'))} MB, botdesk from "
         f"`{start.get('botdesk_imported_from', NA)}`), a fresh SQLite file, no Redis. Settings: "
         + ", ".join(f"`{k}={v}`" for k, v in sorted(r.get("settings", {}).items()))
@@ -167,7 +153,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         "## Baseline: normal questions only",
         "",
-        f"Max, then paced at half of the max ({_fmt(rate)}/s).",
+        f"Max, then paced at half of the max ({fmt(rate)}/s).",
         "",
         "**max**",
         "",
@@ -175,13 +161,13 @@ def render(r: dict[str, Any]) -> str:
         "",
         "**paced**",
         "",
-        table(r.get("normal_paced"), {"normal": f"{_fmt(rate)}/s"}),
+        table(r.get("normal_paced"), {"normal": f"{fmt(rate)}/s"}),
         "",
         "## Tracking from the demo merchant (served by the same process)",
         "",
         f"Tracking questions only (max, with {plan['few']} shoppers, then with "
         f"{plan['shoppers']}), then mixed: normal questions at the baseline's rate and tracking "
-        f"questions at a fifth of the tracking max with {plan['shoppers']} ({_fmt(trate)}/s).",
+        f"questions at a fifth of the tracking max with {plan['shoppers']} ({fmt(trate)}/s).",
         "",
         f"**max, {plan['few']} shoppers**",
         "",
@@ -193,7 +179,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         "**mixed**",
         "",
-        table(r.get("mixed"), {"normal": f"{_fmt(rate)}/s", "tracking": f"{_fmt(trate)}/s"}),
+        table(r.get("mixed"), {"normal": f"{fmt(rate)}/s", "tracking": f"{fmt(trate)}/s"}),
         "",
     ]
     out += slow_section(r, rate, delay)
@@ -212,7 +198,7 @@ def slow_section(r: dict[str, Any], rate: Any, delay: float) -> list[str]:
         f"## A slow merchant ({delay:g} s per answer)",
         "",
         f"The demo tenant connected to the stand-in merchant's `/slow` API (`botdesk tenant "
-        f"connect demo generic … --no-test`, {_fmt(_get(r, 'connect_s', 'slow'), 2)} s, then "
+        f"connect demo generic … --no-test`, {fmt(_get(r, 'connect_s', 'slow'), 2)} s, then "
         f"a wait over the tenant cache's 1 s). Normal questions at the baseline's rate while "
         f"{n} other shoppers each wait on a tracking question and ask the next as soon as "
         "answered.",
@@ -221,22 +207,22 @@ def slow_section(r: dict[str, Any], rate: Any, delay: float) -> list[str]:
         f"the first {delay:g} s, as independent shoppers' would be; none asked after "
         f"{plan['slow_s'] - delay - 0.5:g} s, so every look-up is answered within the run.",
         "",
-        table(slow, {"normal": f"{_fmt(rate)}/s", "tracking": waiting}),
+        table(slow, {"normal": f"{fmt(rate)}/s", "tracking": waiting}),
         "",
         f"**together** ({2 * delay + 1:g} s): the same number of shoppers asking at the same "
         "instant, twice (at 0 s and when their answers come): a burst of look-ups.",
         "",
-        table(together, {"normal": f"{_fmt(rate)}/s", "tracking": waiting}),
+        table(together, {"normal": f"{fmt(rate)}/s", "tracking": waiting}),
         "",
     ]
     control = r.get("normal_control")
     out += [
-        f"**control** ({_fmt(_get(control, 'duration_s'))} s): right after, the same normal "
+        f"**control** ({fmt(_get(control, 'duration_s'))} s): right after, the same normal "
         "questions at the same rate, alone. The machine is shared and its speed drifts from "
         "minute to minute (see the others % column), so the slow merchant is compared with "
         "this run next to it as well as with the baseline.",
         "",
-        table(control, {"normal": f"{_fmt(rate)}/s"}),
+        table(control, {"normal": f"{fmt(rate)}/s"}),
         "",
     ]
     if not slow or not base or not slow.get("normal"):
@@ -259,14 +245,12 @@ def slow_section(r: dict[str, Any], rate: Any, delay: float) -> list[str]:
         ("p99_ms", "p99 ms"),
         ("max_ms", "max ms"),
     ):
-        out.append(f"| {label} | " + " | ".join(_fmt(run["normal"][key]) for _, run in runs) + " |")
+        out.append(f"| {label} | " + " | ".join(fmt(run["normal"][key]) for _, run in runs) + " |")
     for key, label in (
         ("server_cpu_pct", "server CPU %"),
         ("others_cpu_pct", "others' CPU % (both cores)"),
     ):
-        out.append(
-            f"| {label} | " + " | ".join(_fmt(run["cpu"].get(key)) for _, run in runs) + " |"
-        )
+        out.append(f"| {label} | " + " | ".join(fmt(run["cpu"].get(key)) for _, run in runs) + " |")
     out.append("")
     runs = [("spread", slow), ("together", together)]
     runs = [(name, run) for name, run in runs if run]
@@ -276,16 +260,16 @@ def slow_section(r: dict[str, Any], rate: Any, delay: float) -> list[str]:
             continue
         inflight = _get(run, "merchant_in_flight_max", "slow")
         out += [
-            f"{name.capitalize()}: the tracking shoppers waited {_fmt(t['min_ms'])} to "
-            f"{_fmt(t['max_ms'])} ms (p50 {_fmt(t['p50_ms'])}, p99 {_fmt(t['p99_ms'])}) and were "
+            f"{name.capitalize()}: the tracking shoppers waited {fmt(t['min_ms'])} to "
+            f"{fmt(t['max_ms'])} ms (p50 {fmt(t['p50_ms'])}, p99 {fmt(t['p99_ms'])}) and were "
             f"told: {_outcomes(t)}. Look-ups in flight at the merchant at once, at most: "
-            f"{_fmt(inflight)} (over the whole run so far). Second by second (by when a question "
+            f"{fmt(inflight)} (over the whole run so far). Second by second (by when a question "
             "was due), the normal questions' worst latency in ms, and tracking questions "
             "asked / answered:",
             "",
             "```",
             "s        " + " ".join(f"{x['s']:>5}" for x in run["timeline"]),
-            "normal   " + " ".join(f"{_fmt(x['normal_max_ms'], 0):>5}" for x in run["timeline"]),
+            "normal   " + " ".join(f"{fmt(x['normal_max_ms'], 0):>5}" for x in run["timeline"]),
             "asked    " + " ".join(f"{x['tracking_asked']:>5}" for x in run["timeline"]),
             "answered " + " ".join(f"{x['tracking_answered']:>5}" for x in run["timeline"]),
             "```",
@@ -311,12 +295,12 @@ def dead_section(r: dict[str, Any]) -> list[str]:
             "",
             probe_table(d["probes"], counted),
             "",
-            f"The breaker opened with look-up {_fmt(d['opened_after_probe'])}. Then, with it "
-            f"open, tracking questions at {_fmt(d['rate'])}/s from up to {r['plan']['pool']} "
+            f"The breaker opened with look-up {fmt(d['opened_after_probe'])}. Then, with it "
+            f"open, tracking questions at {fmt(d['rate'])}/s from up to {r['plan']['pool']} "
             f"shoppers for {r['plan']['open_s']:g} s (ending "
-            f"{_fmt(d['open'].get('seconds_after_opening'))} s after it opened):",
+            f"{fmt(d['open'].get('seconds_after_opening'))} s after it opened):",
             "",
-            table(d["open"], {"tracking": f"{_fmt(d['rate'])}/s"}),
+            table(d["open"], {"tracking": f"{fmt(d['rate'])}/s"}),
             "",
         ]
         if key == "dead_refused" and r.get("recovery"):
@@ -365,10 +349,10 @@ def findings(r: dict[str, Any]) -> list[str]:
         out.append(
             f"- **The in-process demo merchant under load.** With {r['plan']['shoppers']} "
             f"shoppers asking at once, {right:,} of {t['asked']:,} tracking questions were "
-            f"answered right ({_outcomes(t)}), {_fmt(t['answered_per_s'])}/s against "
-            f"{_fmt(nm['normal']['answered_per_s'])}/s for normal questions. The server spent "
-            f"{_fmt(tm['server_cpu_ms_per_answer'], 2)} ms of CPU per tracking answer against "
-            f"{_fmt(nm['server_cpu_ms_per_answer'], 2)} ms per normal answer: the look-up, the "
+            f"answered right ({_outcomes(t)}), {fmt(t['answered_per_s'])}/s against "
+            f"{fmt(nm['normal']['answered_per_s'])}/s for normal questions. The server spent "
+            f"{fmt(tm['server_cpu_ms_per_answer'], 2)} ms of CPU per tracking answer against "
+            f"{fmt(nm['server_cpu_ms_per_answer'], 2)} ms per normal answer: the look-up, the "
             "merchant's own request into the same process and the second write are all on "
             "CPU 0."
         )
@@ -376,22 +360,22 @@ def findings(r: dict[str, Any]) -> list[str]:
     if few and tm and few.get("tracking") and tm.get("tracking"):
         out.append(
             f"- **A few look-ups in flight at once, or many.** With {r['plan']['few']} shoppers "
-            f"the tracking max was {_fmt(few['tracking']['answered_per_s'])}/s at "
-            f"{_fmt(few['server_cpu_ms_per_answer'], 2)} ms of server CPU per answer (p50 "
-            f"{_fmt(few['tracking']['p50_ms'])} ms); with {r['plan']['shoppers']}, "
-            f"{_fmt(tm['tracking']['answered_per_s'])}/s at "
-            f"{_fmt(tm['server_cpu_ms_per_answer'], 2)} ms (p50 {_fmt(tm['tracking']['p50_ms'])} "
+            f"the tracking max was {fmt(few['tracking']['answered_per_s'])}/s at "
+            f"{fmt(few['server_cpu_ms_per_answer'], 2)} ms of server CPU per answer (p50 "
+            f"{fmt(few['tracking']['p50_ms'])} ms); with {r['plan']['shoppers']}, "
+            f"{fmt(tm['tracking']['answered_per_s'])}/s at "
+            f"{fmt(tm['server_cpu_ms_per_answer'], 2)} ms (p50 {fmt(tm['tracking']['p50_ms'])} "
             "ms)."
         )
     if mixed and npaced and mixed.get("normal"):
         out.append(
-            f"- **Mixed.** Normal questions at {_fmt(r.get('normal_rate'))}/s had p99 "
-            f"{_fmt(mixed['normal']['p99_ms'])} ms with tracking questions at "
-            f"{_fmt(r.get('tracking_rate'))}/s beside them, against "
-            f"{_fmt(npaced['normal']['p99_ms'])} ms alone (p50 "
-            f"{_fmt(mixed['normal']['p50_ms'])} against {_fmt(npaced['normal']['p50_ms'])} ms); "
-            f"the server's CPU went from {_fmt(npaced['cpu'].get('server_cpu_pct'))} % to "
-            f"{_fmt(mixed['cpu'].get('server_cpu_pct'))} % of a core."
+            f"- **Mixed.** Normal questions at {fmt(r.get('normal_rate'))}/s had p99 "
+            f"{fmt(mixed['normal']['p99_ms'])} ms with tracking questions at "
+            f"{fmt(r.get('tracking_rate'))}/s beside them, against "
+            f"{fmt(npaced['normal']['p99_ms'])} ms alone (p50 "
+            f"{fmt(mixed['normal']['p50_ms'])} against {fmt(npaced['normal']['p50_ms'])} ms); "
+            f"the server's CPU went from {fmt(npaced['cpu'].get('server_cpu_pct'))} % to "
+            f"{fmt(mixed['cpu'].get('server_cpu_pct'))} % of a core."
         )
     control = _get(r, "normal_control", "normal")
     for key, how in (("slow", "spread over time"), ("slow_together", "all at the same instant")):
@@ -400,18 +384,18 @@ def findings(r: dict[str, Any]) -> list[str]:
             continue
         n, b, t = run["normal"], npaced["normal"], run["tracking"]
         alone = (
-            f"{_fmt(control['p50_ms'])}, {_fmt(control['p99_ms'])} and {_fmt(control['max_ms'])} "
+            f"{fmt(control['p50_ms'])}, {fmt(control['p99_ms'])} and {fmt(control['max_ms'])} "
             "ms alone right after, "
             if control
             else ""
         )
         out.append(
             f"- **A slow merchant, questions {how}.** While {r['plan']['shoppers']} shoppers "
-            f"waited {_fmt(t['p50_ms'])} ms (p50) on the {r['merchant_delay_s']:g} s merchant "
+            f"waited {fmt(t['p50_ms'])} ms (p50) on the {r['merchant_delay_s']:g} s merchant "
             f"({_outcomes(t)}), normal questions at the baseline's rate had p50 "
-            f"{_fmt(n['p50_ms'])} ms, p99 {_fmt(n['p99_ms'])} ms and max {_fmt(n['max_ms'])} ms "
-            f"({_outcomes(n)}), against {alone}{_fmt(b['p50_ms'])}, {_fmt(b['p99_ms'])} and "
-            f"{_fmt(b['max_ms'])} ms in the baseline."
+            f"{fmt(n['p50_ms'])} ms, p99 {fmt(n['p99_ms'])} ms and max {fmt(n['max_ms'])} ms "
+            f"({_outcomes(n)}), against {alone}{fmt(b['p50_ms'])}, {fmt(b['p99_ms'])} and "
+            f"{fmt(b['max_ms'])} ms in the baseline."
         )
     for key, what in (("dead_refused", "refused connections"), ("dead_500", "500s")):
         d = r.get(key)
@@ -424,12 +408,12 @@ def findings(r: dict[str, Any]) -> list[str]:
         told = {p["outcome"] for p in d["probes"]}
         text = (
             f"- **A dead merchant ({what}).** Before the breaker opened, answers took "
-            f"{_fmt(min((p['latency_ms'] for p in before), default=None))} to "
-            f"{_fmt(max((p['latency_ms'] for p in before), default=None))} ms (three attempts "
+            f"{fmt(min((p['latency_ms'] for p in before), default=None))} to "
+            f"{fmt(max((p['latency_ms'] for p in before), default=None))} ms (three attempts "
             f"with backoff); after it opened "
-            f"{_fmt(max((p['latency_ms'] for p in after), default=None))} ms at most one at a "
-            f"time, and p50 {_fmt(o.get('p50_ms'))} / p99 {_fmt(o.get('p99_ms'))} ms at "
-            f"{_fmt(d['rate'])}/s. The shoppers were told: {', '.join(sorted(told))}"
+            f"{fmt(max((p['latency_ms'] for p in after), default=None))} ms at most one at a "
+            f"time, and p50 {fmt(o.get('p50_ms'))} / p99 {fmt(o.get('p99_ms'))} ms at "
+            f"{fmt(d['rate'])}/s. The shoppers were told: {', '.join(sorted(told))}"
             f" (open phase: {_outcomes(o) if o else NA})."
         )
         if key == "dead_500":
@@ -442,20 +426,20 @@ def findings(r: dict[str, Any]) -> list[str]:
 
     def said(probes: list[dict[str, Any]]) -> str:
         return "; ".join(
-            f"{TOLD.get(p['outcome'], p['outcome'])} in {_fmt(p['latency_ms'])} ms, "
-            f"{_fmt(p['merchant_requests'])} request(s) at the merchant"
+            f"{TOLD.get(p['outcome'], p['outcome'])} in {fmt(p['latency_ms'])} ms, "
+            f"{fmt(p['merchant_requests'])} request(s) at the merchant"
             for p in probes
         )
 
     if r.get("recovery"):
         out.append(
             f"- **The breaker closes again.** With a healthy merchant connected, "
-            f"{_fmt(r['recovery'][0]['at'])} s after it opened: {said(r['recovery'])}."
+            f"{fmt(r['recovery'][0]['at'])} s after it opened: {said(r['recovery'])}."
         )
     if r.get("fixed_while_open"):
         out.append(
             "- **A merchant fixed while the breaker is open.** Connected again with the CLI "
-            f"within the cool-down, {_fmt(r['fixed_while_open'][0]['at'])} s after it opened: "
+            f"within the cool-down, {fmt(r['fixed_while_open'][0]['at'])} s after it opened: "
             f"{said(r['fixed_while_open'])}."
         )
     phases = [v for v in r.values() if isinstance(v, dict) and isinstance(v.get("cpu"), dict)]
@@ -467,8 +451,8 @@ def findings(r: dict[str, Any]) -> list[str]:
         "",
         "- The load generator, the stand-in merchant and the CLI share the 2-core machine with "
         "the server (they are on CPU 1, the server on CPU 0), and another engineer's work runs "
-        f"on both cores (others %: {_fmt(min(others, default=None))} to "
-        f"{_fmt(max(others, default=None))} % of a core per phase in this run); the server's "
+        f"on both cores (others %: {fmt(min(others, default=None))} to "
+        f"{fmt(max(others, default=None))} % of a core per phase in this run); the server's "
         "CPU time per answer rises when its core is shared. The numbers are from one run.",
         "- The demo merchant is in-process: a look-up there costs the server's own CPU (an "
         "outbound connection, a second HTTP request through the same event loop, a read on "
