@@ -45,6 +45,7 @@ from botdesk.actions.tenants import create_tenant  # noqa: E402
 from botdesk.actions.users import create_user  # noqa: E402
 from botdesk.app import UVICORN_OPTIONS, create_app  # noqa: E402
 from botdesk.models import Base, Role, Tenant, User  # noqa: E402
+from botdesk.rate_limits import Limit, RateLimits  # noqa: E402
 from botdesk.runtime import Runtime, build_runtime  # noqa: E402
 from botdesk.settings import Settings, generate_master_key  # noqa: E402
 from tests.waits import wait_until  # noqa: E402
@@ -55,12 +56,21 @@ BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 PASSWORD = "correct horse battery staple"
 
 
+# The rate limits botdesk ships with (make_settings raises them for everything else).
+SHIPPED_LIMITS: dict[str, object] = {
+    limit.setting: Settings.model_fields[limit.setting].default for limit in Limit
+}
+
+
 def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "development",
         "database_url": database_url,
         "master_key": generate_master_key(),
         "data_dir": tmp,
+        # Tests open hundreds of conversations from one address; the limits have tests of their
+        # own (test_rate_limits.py), which also check that the shipped defaults are the strict ones.
+        **{limit.setting: "1000000/minute" for limit in Limit},
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -397,6 +407,7 @@ def mailing_server(runtime: Runtime, inbox: Inbox, tmp_path: Path) -> Iterator[L
         smtp_port=inbox.port,  # type: ignore[attr-defined]
         smtp_starttls=False,
         smtp_from="Nordkapp Wear <chat@shop.example>",
+        **SHIPPED_LIMITS,  # its own limiter, in memory: the relay tests count from zero
     )
     mailing = build_runtime(settings)
     with LiveServer(mailing) as live:
@@ -415,6 +426,19 @@ def sample_everything(runtime: Runtime, bot: None) -> Iterator[None]:
     yield  # persona tenants outlive the test: put their setting back
     with runtime.db.session() as session:
         session.execute(update(Tenant).where(Tenant.slug == "acme").values(sample_rate=0.0))
+
+
+@pytest.fixture
+def strict_limits(runtime: Runtime) -> Iterator[RateLimits]:
+    """The shared test server counts with the shipped rate limits, from zero, for one test."""
+    shipped = runtime.settings.model_copy(update=SHIPPED_LIMITS)
+    raised = runtime.limits
+    runtime.limits = RateLimits(
+        shipped, runtime.keyring.derive("botdesk/rate-limit-keys/v1"), key_prefix=uuid.uuid4().hex
+    )
+    yield runtime.limits
+    runtime.limits.reset()
+    runtime.limits = raised
 
 
 @pytest.fixture

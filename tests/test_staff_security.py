@@ -292,7 +292,7 @@ def test_one_address_failing_too_often_is_throttled(
             runtime.settings.database_url,
             tmp_path,
             master_key=runtime.settings.master_key.get_secret_value(),
-            sign_in_failures_per_address=3,
+            rate_limit_sign_in_failures_per_address="3/15minutes",
         )
     )
     try:

@@ -54,6 +54,11 @@ class RateLimited(BotdeskError):
     status_code = 429
     code = "rate_limited"
 
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        # Seconds until the caller may try again (the Retry-After header), when known.
+        self.retry_after = retry_after
+
 
 class MailNotAvailable(BotdeskError):
     status_code = 503

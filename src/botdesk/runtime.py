@@ -29,6 +29,7 @@ from botdesk.nlu import embeddings
 from botdesk.orders.outbound import OutboundPolicy
 from botdesk.orders.tracking import Health, OrderDesk
 from botdesk.pii import EntityPatterns
+from botdesk.rate_limits import RateLimits
 from botdesk.settings import Settings
 from botdesk.tenant_cache import TenantCache, TenantEntry
 
@@ -47,11 +48,13 @@ class Runtime:
     workers: ThreadPoolExecutor = field(init=False)
     clients: ClientAddresses = field(init=False)
     orders: OrderDesk = field(init=False)
+    limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
         self.tenants = TenantCache(self.db, self.keyring, settings.tenant_cache_seconds)
         self.clients = ClientAddresses(settings.trusted_proxies)
+        self.limits = RateLimits(settings, self.keyring.derive("botdesk/rate-limit-keys/v1"))
         # Locks live as long as someone holds or waits for them (the event loop's thread only).
         self._turns: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
             weakref.WeakValueDictionary()

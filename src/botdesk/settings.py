@@ -16,7 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MASTER_KEY_BYTES = 32
@@ -29,6 +30,21 @@ PLACEHOLDER_SECRETS = frozenset(
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says what to change."""
+
+
+def _rate_spec(value: str) -> str:
+    # Parsed again by rate_limits.py; checked here so a typo stops start-up, not a request.
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a rate limit; write e.g. '20/minute' or '20/minute;200/hour'"
+        ) from None
+    return value
+
+
+# A rate limit in `limits` notation: one or more "COUNT/[N ]UNIT" separated by ";".
+RateSpec = Annotated[str, AfterValidator(_rate_spec)]
 
 
 class Environment(StrEnum):
@@ -51,8 +67,6 @@ class Settings(BaseSettings):
     max_message_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
     max_request_bytes: Annotated[int, Field(ge=1024, le=10_000_000)] = 65_536
     staff_session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
-    # Failed console sign-ins one client address may make per 15 minutes before 429s (per node).
-    sign_in_failures_per_address: Annotated[int, Field(ge=1, le=100_000)] = 20
     smtp_host: str | None = None
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     smtp_username: str | None = None
@@ -82,6 +96,17 @@ class Settings(BaseSettings):
     # Failed order verifications (wrong email/postcode, unknown order) before a person is offered.
     tracking_failures_per_conversation: Annotated[int, Field(ge=1, le=1000)] = 5
     tracking_failures_per_address: Annotated[int, Field(ge=1, le=100_000)] = 20
+    # Rate limits (rate_limits.py, docs/security.md), in `limits` notation: "20/minute;200/hour".
+    rate_limit_conversations_per_address: RateSpec = "20/minute;200/hour"
+    rate_limit_conversations_per_tenant: RateSpec = "600/minute"
+    rate_limit_messages_per_address: RateSpec = "120/minute;2000/hour"
+    rate_limit_messages_per_conversation: RateSpec = "30/minute;300/hour"
+    rate_limit_transcript_emails_per_conversation: RateSpec = "3/hour"
+    rate_limit_transcript_emails_per_address: RateSpec = "5/hour;20/day"
+    rate_limit_transcript_emails_per_recipient: RateSpec = "3/day"
+    rate_limit_transcript_emails_per_tenant: RateSpec = "60/hour;300/day"
+    rate_limit_exports_per_staff: RateSpec = "30/hour"
+    rate_limit_sign_in_failures_per_address: RateSpec = "20/15minutes"
     # Sentence embeddings in the bot's understanding (nlu/embeddings.py); off: the sparse model.
     embeddings: bool = True
     embedding_threads: Annotated[int, Field(ge=1, le=64)] = 1

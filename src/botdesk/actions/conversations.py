@@ -29,6 +29,7 @@ from botdesk.models import (
     utcnow,
 )
 from botdesk.models.conversations import MESSAGES, REACHES_A_HUMAN
+from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, MessageContent, StoredMessage, decrypt_all
 
@@ -62,10 +63,13 @@ class StartedConversation:
 
 
 def open_conversation(
-    runtime: Runtime, slug: str, language_hint: str | None
+    runtime: Runtime, slug: str, language_hint: str | None, client_address: str = "unknown"
 ) -> StartedConversation:
     """A shopper opens the chat: one short write, the tenant from the node's cache."""
+    limits = runtime.limits
+    limits.take(Check(Limit.CONVERSATIONS_PER_ADDRESS, limits.address(client_address)))
     entry = runtime.tenants.by_slug(slug)
+    limits.take(Check(Limit.CONVERSATIONS_PER_TENANT, str(entry.tenant.id)))
     with runtime.db.session() as session:
         started = _start(session, entry.key, entry.tenant, language_hint)
     runtime.tenants.remember_conversation(started.conversation.id, entry.tenant.id)

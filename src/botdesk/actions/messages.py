@@ -39,6 +39,7 @@ from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
 from botdesk.orders.tracking import TrackContext
 from botdesk.pii import Entity, detect
+from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.subjects import ENTITY_KINDS
 from botdesk.tenant_cache import TenantEntry
@@ -81,10 +82,15 @@ def post_visitor_message(
     client_message_id: str | None = None,
     *,
     payload: str | None = None,
+    client_address: str = "unknown",
 ) -> PostedMessage:
     """Store the visitor's message, then the bot's replies (see the module doc)."""
+    limits = runtime.limits
+    limits.take(Check(Limit.MESSAGES_PER_ADDRESS, limits.address(client_address)))
     with runtime.db.connect() as connection:
         conversation = access.visitor_conversation(connection, conversation_id, token)
+    # Counted only once the token is checked: a stranger cannot spend someone's conversation.
+    limits.take(Check(Limit.MESSAGES_PER_CONVERSATION, str(conversation.id)))
     runtime.tenants.remember_conversation(conversation.id, conversation.tenant_id)
     entry = runtime.tenants.get(conversation.tenant_id)
     cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)
@@ -138,6 +144,7 @@ async def send_visitor_message(
             text,
             client_message_id,
             payload=payload,
+            client_address=client_address,
         )
         pending = posted.pending
         if pending is None:

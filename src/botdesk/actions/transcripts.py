@@ -1,27 +1,30 @@
 """A shopper has their conversation emailed to them (the widget's gear menu).
 
 The address is used for this one message and stored nowhere: not in the database, the audit
-log or the logs. Sends are limited per conversation, counted from the audit log, so the limit
-holds across nodes and a chat cannot be used to mail-bomb someone.
+log or the logs. Anyone can open a conversation, type anything and ask for it to be mailed to
+anyone, so this is a way to send mail in the shop's name, and it is limited as one: per
+conversation, per client address, per recipient (a keyed hash of the address, per day) and per
+tenant (rate_limits.py). The mail says it is a copy requested in the shop's chat, asks nothing
+of its reader, and shows what the chat's visitor typed as a quote with its links made inert, so
+a phisher's "visit https://… now" does not read as a call to action from the shop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-
-from sqlalchemy import func, select
 
 from botdesk import access
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.users import normalise_email
-from botdesk.errors import MailNotAvailable, RateLimited
+from botdesk.errors import MailNotAvailable
 from botdesk.mail import MailUnavailable, send_mail
-from botdesk.models import AuditEntry, utcnow
+from botdesk.models import SenderKind
+from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, StoredMessage, decrypt_all
 
-EMAILS_PER_HOUR = 3
 _SUBJECT = {
     "en": "Your conversation with {shop}",
     "fi": "Keskustelusi: {shop}",
@@ -29,11 +32,35 @@ _SUBJECT = {
     "nb": "Samtalen din med {shop}",
 }
 _INTRO = {
-    "en": "Here is your chat with {shop}, as you asked.",
-    "fi": "Tässä pyytämäsi keskustelu ({shop}).",
-    "sv": "Här är din chatt med {shop}, som du bad om.",
-    "nb": "Her er chatten din med {shop}, slik du ba om.",
+    "en": (
+        "This is a copy of a chat on the website of {shop}. It was requested in the chat"
+        " window, to be sent to this email address. If you did not ask for it, you can ignore"
+        " this email: nothing needs doing."
+    ),
+    "fi": (
+        "Tämä on kopio keskustelusta kaupan {shop} verkkosivujen chatissa. Kopio pyydettiin"
+        " chat-ikkunassa lähetettäväksi tähän sähköpostiosoitteeseen. Jos et pyytänyt sitä,"
+        " voit jättää viestin huomiotta: sinun ei tarvitse tehdä mitään."
+    ),
+    "sv": (
+        "Det här är en kopia av en chatt på webbplatsen för {shop}. Kopian begärdes i"
+        " chattfönstret till den här e-postadressen. Om det inte var du kan du bortse från"
+        " meddelandet: du behöver inte göra något."
+    ),
+    "nb": (
+        "Dette er en kopi av en chat på nettsiden til {shop}. Kopien ble bestilt i chatvinduet"
+        " til denne e-postadressen. Hvis det ikke var deg, kan du se bort fra e-posten: du"
+        " trenger ikke gjøre noe."
+    ),
 }
+_TYPED = {
+    "en": "Lines marked “{you}” were typed in the chat window; links in them are shown inactive.",
+    "fi": "”{you}”-rivit kirjoitettiin chat-ikkunaan; niiden linkit näytetään toimimattomina.",
+    "sv": "Rader märkta ”{you}” skrevs i chattfönstret; länkar i dem visas inaktiverade.",
+    "nb": "Linjer merket «{you}» ble skrevet i chatvinduet; lenker i dem vises deaktivert.",
+}
+# A link or a bare domain in what the visitor typed: "https://x.example/a", "x.example/login".
+_LINKISH = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://)?(?:[\w-]+\.)+[a-z]{2,}\b")
 _SENDER = {
     "en": {"visitor": "You", "bot": "Bot", "agent": "Customer service", "system": "Note"},
     "fi": {"visitor": "Sinä", "bot": "Botti", "agent": "Asiakaspalvelu", "system": "Huom"},
@@ -44,36 +71,41 @@ _SENDER = {
 
 def transcript_text(shop: str, language: str, messages: list[StoredMessage]) -> str:
     names = _SENDER.get(language, _SENDER["en"])
-    lines = [_INTRO.get(language, _INTRO["en"]).format(shop=shop), ""]
+    typed = _TYPED.get(language, _TYPED["en"]).format(you=names["visitor"])
+    lines = [_INTRO.get(language, _INTRO["en"]).format(shop=shop), typed, ""]
     for message in messages:
         stamp = message.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(f"{stamp}  {names[message.sender.value]}: {message.content.text}")
+        text = message.content.text
+        if message.sender is SenderKind.VISITOR:
+            text = inert(text)
+        lines.append(f"{stamp}  {names[message.sender.value]}: {text}")
     return "\n".join(lines) + "\n"
 
 
+def inert(text: str) -> str:
+    """`text` with links and domains that no mail client turns into links ("x[.]example")."""
+    return _LINKISH.sub(lambda m: m.group(0).replace("://", "[:]//").replace(".", "[.]"), text)
+
+
 def email_transcript(
-    runtime: Runtime, conversation_id: uuid.UUID, token: str, address: str
+    runtime: Runtime,
+    conversation_id: uuid.UUID,
+    token: str,
+    address: str,
+    client_address: str = "unknown",
 ) -> None:
     """Mail the conversation to `address`; RateLimited or MailNotAvailable when it cannot."""
     to = normalise_email(address)
+    limits = runtime.limits
+    limits.take(Check(Limit.TRANSCRIPT_EMAILS_PER_ADDRESS, limits.address(client_address)))
     with runtime.db.session() as session:
         conversation = access.conversation_for_visitor(session, conversation_id, token)
         tenant = access.tenant_by_id(session, conversation.tenant_id)
-        sent_recently = (
-            session.scalar(
-                select(func.count())
-                .select_from(AuditEntry)
-                .where(
-                    AuditEntry.tenant_id == tenant.id,
-                    AuditEntry.action == AuditAction.TRANSCRIPT_EMAILED,
-                    AuditEntry.target_id == str(conversation_id),
-                    AuditEntry.occurred_at > utcnow() - dt.timedelta(hours=1),
-                )
-            )
-            or 0
+        limits.take(
+            Check(Limit.TRANSCRIPT_EMAILS_PER_CONVERSATION, str(conversation.id)),
+            Check(Limit.TRANSCRIPT_EMAILS_PER_RECIPIENT, limits.recipient(to)),
+            Check(Limit.TRANSCRIPT_EMAILS_PER_TENANT, str(tenant.id)),
         )
-        if sent_recently >= EMAILS_PER_HOUR:
-            raise RateLimited(f"at most {EMAILS_PER_HOUR} emails an hour for one conversation")
         cipher = ConversationCipher(runtime.keyring, tenant, conversation)
         messages = decrypt_all(
             cipher, access.messages_after(session, conversation, 0, conversation.last_seq)

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from botdesk.errors import BotdeskError, NotFound, SignedOut
+from botdesk.errors import BotdeskError, NotFound, RateLimited, SignedOut
 from botdesk.keys import KeyDestroyed
 from botdesk.models import IllegalTransition
 
@@ -71,8 +71,12 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     @app.exception_handler(BotdeskError)
     async def _domain(request: Request, exc: BotdeskError) -> Response:
         if page is not None and is_console_page(request):
-            return page(request, exc.status_code, exc.message)
-        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+            response = page(request, exc.status_code, exc.message)
+        else:
+            response = error_response(exc.status_code, exc.code, exc.message, exc.details)
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(KeyDestroyed)
     async def _shredded(_request: Request, _exc: KeyDestroyed) -> JSONResponse:

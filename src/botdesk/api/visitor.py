@@ -46,9 +46,11 @@ router = APIRouter(prefix="/api/v1", tags=["visitor"], responses=_ERRORS)
     summary="Start a conversation",
 )
 async def start(
-    slug: str, runtime: RuntimeDep, body: StartConversationIn | None = None
+    slug: str, runtime: RuntimeDep, request: Request, body: StartConversationIn | None = None
 ) -> StartConversationOut:
-    started = await runtime.run(open_conversation, runtime, slug, body.language if body else None)
+    language = body.language if body else None
+    address = runtime.clients.of(request)
+    started = await runtime.run(open_conversation, runtime, slug, language, address)
     return StartConversationOut(
         conversation=ConversationOut.of(started.conversation, started.tenant),
         visitor_token=started.visitor_token,
@@ -168,7 +170,11 @@ def delete_conversation(
     responses={429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
 )
 def email(
-    conversation_id: uuid.UUID, body: EmailIn, token: VisitorToken, runtime: RuntimeDep
+    conversation_id: uuid.UUID,
+    body: EmailIn,
+    token: VisitorToken,
+    runtime: RuntimeDep,
+    request: Request,
 ) -> dict[str, bool]:
-    email_transcript(runtime, conversation_id, token, body.email)
+    email_transcript(runtime, conversation_id, token, body.email, runtime.clients.of(request))
     return {"sent": True}

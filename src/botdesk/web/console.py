@@ -8,7 +8,7 @@ CSRF check, are the shared dependencies in api/deps.py; this module starts and e
 Sign-in is two steps when the account has TOTP on: the password step sets only a pending cookie
 (path /console/login, 5 minutes) that the code step exchanges for the session cookie; see
 actions/users.py. Failed attempts count per account (database) and per client address
-(web/throttle.py); a throttled address gets 429 before any password is checked.
+(rate_limits.py, shared through Redis); a throttled address gets 429 before any password is checked.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from botdesk.actions.users import (
     sign_out,
 )
 from botdesk.api.deps import COOKIE, CsrfToken, CurrentStaff, RuntimeDep, SessionDep, csrf_token
+from botdesk.errors import RateLimited
 from botdesk.models import ConversationStatus
+from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.web import page as _page
-from botdesk.web.throttle import throttle_for
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PENDING_COOKIE = "botdesk_sign_in"  # the pending second-factor step
@@ -53,9 +54,11 @@ def login_form(request: Request) -> HTMLResponse:
 
 def _throttled(request: Request, runtime: Runtime, template: str) -> HTMLResponse | None:
     """The 429 page when this client address has failed too often recently, else None."""
-    limit = runtime.settings.sign_in_failures_per_address
-    wait = throttle_for(request.app, limit).retry_after(_address(request))
-    if not wait:
+    try:
+        runtime.limits.refuse_if_spent(_sign_in_failures(request, runtime))
+    except RateLimited as refused:
+        wait = refused.retry_after or 60
+    else:
         return None
     minutes = math.ceil(wait / 60)
     error = f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
@@ -74,17 +77,18 @@ def _refused(
     email: str = "",
 ) -> HTMLResponse:
     if count:
-        limit = runtime.settings.sign_in_failures_per_address
-        throttle_for(request.app, limit).failed(_address(request))
+        runtime.limits.count(_sign_in_failures(request, runtime))
     response = _page(request, template, refused.status, error=refused.message, email=email)
     if refused.retry_after is not None:
         response.headers["Retry-After"] = str(int(refused.retry_after.total_seconds()) + 1)
     return response
 
 
-def _address(request: Request) -> str:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.clients.of(request)
+def _sign_in_failures(request: Request, runtime: Runtime) -> Check:
+    # Only failures count, so an office of agents behind one address is not slowed down by
+    # its own sign-ins; the per-account lock (actions/lockout.py) stops guessing one account.
+    address = runtime.limits.address(runtime.clients.of(request))
+    return Check(Limit.SIGN_IN_FAILURES_PER_ADDRESS, address)
 
 
 def _session_started(runtime: Runtime, signed_in: SignedIn) -> RedirectResponse:

@@ -25,6 +25,7 @@ from botdesk.actions.subjects import (
 )
 from botdesk.api.deps import AdminStaff, CsrfToken, RuntimeDep, SessionDep
 from botdesk.errors import BotdeskError, Invalid
+from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.subjects import SubjectKind
 from botdesk.web import page
@@ -131,6 +132,7 @@ def _act(
     scope = scope_for_staff(staff)
     notice = None
     if action == "export":
+        runtime.limits.take(Check(Limit.EXPORTS_PER_STAFF, str(staff.user.id)))
         bundle = export_subject(runtime, scope, kind, value)
         return Response(
             json.dumps(bundle, ensure_ascii=False, indent=2),

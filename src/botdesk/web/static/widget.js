@@ -21,7 +21,7 @@
       placeholder: "Write a message…", send: "Send", typing: "Typing", messages: "Messages",
       mail: "Email the conversation", mailLabel: "Your email address", mailSend: "Send",
       mailSent: "The conversation was sent to your email.", mailBad: "Check the email address.",
-      mailLimit: "That was sent several times already. Try again in an hour.",
+      mailLimit: "It can't be emailed again right now. Try again later, or download the chat instead.",
       mailOff: "Email isn't available right now. You can download the chat instead.",
       nothing: "There is nothing to send yet.",
       dlText: "Download as text", dlJson: "Download as JSON", del: "Delete conversation",
@@ -40,6 +40,7 @@
       wait: "Estimated wait: about {m} min.", soon: "An agent will be with you shortly.",
       noWait: "We can't estimate the wait yet.", leave: "Leave the queue",
       rate: "How did we do?", star: "{n} of 5", thanks: "Thanks for your feedback!",
+      busy: "You are sending a lot very quickly. Please wait a moment and try again.",
       writing: "{name} is typing…"
     },
     fi: {
@@ -47,7 +48,7 @@
       placeholder: "Kirjoita viesti…", send: "Lähetä", typing: "Kirjoittaa", messages: "Viestit",
       mail: "Lähetä keskustelu sähköpostiin", mailLabel: "Sähköpostiosoitteesi", mailSend: "Lähetä",
       mailSent: "Keskustelu lähetettiin sähköpostiisi.", mailBad: "Tarkista sähköpostiosoite.",
-      mailLimit: "Keskustelu on jo lähetetty useita kertoja. Yritä uudelleen tunnin päästä.",
+      mailLimit: "Keskustelua ei voi nyt lähettää uudelleen. Yritä myöhemmin tai lataa keskustelu.",
       mailOff: "Sähköposti ei ole nyt käytettävissä. Voit ladata keskustelun.",
       nothing: "Lähetettävää ei vielä ole.",
       dlText: "Lataa tekstinä", dlJson: "Lataa JSON-muodossa", del: "Poista keskustelu",
@@ -66,6 +67,7 @@
       wait: "Arvioitu odotusaika noin {m} min.", soon: "Asiakaspalvelija on pian kanssasi.",
       noWait: "Odotusaikaa ei voi vielä arvioida.", leave: "Poistu jonosta",
       rate: "Miten onnistuimme?", star: "{n}/5", thanks: "Kiitos palautteestasi!",
+      busy: "Lähetät paljon viestejä nopeasti. Odota hetki ja yritä uudelleen.",
       writing: "{name} kirjoittaa…"
     },
     sv: {
@@ -73,7 +75,7 @@
       placeholder: "Skriv ett meddelande…", send: "Skicka", typing: "Skriver",
       mail: "Mejla konversationen", mailLabel: "Din e-postadress", mailSend: "Skicka",
       mailSent: "Konversationen skickades till din e-post.", mailBad: "Kontrollera e-postadressen.",
-      mailLimit: "Den har redan skickats flera gånger. Försök igen om en timme.",
+      mailLimit: "Den kan inte mejlas igen just nu. Försök senare eller ladda ner chatten i stället.",
       mailOff: "E-post är inte tillgängligt just nu. Du kan ladda ner chatten i stället.",
       nothing: "Det finns inget att skicka än.",
       messages: "Meddelanden", dlText: "Ladda ner som text", dlJson: "Ladda ner som JSON",
@@ -92,6 +94,7 @@
       wait: "Beräknad väntetid: cirka {m} min.", soon: "En medarbetare är snart med dig.",
       noWait: "Vi kan inte uppskatta väntetiden än.", leave: "Lämna kön",
       rate: "Hur gick det?", star: "{n} av 5", thanks: "Tack för ditt omdöme!",
+      busy: "Du skickar mycket på kort tid. Vänta en stund och försök igen.",
       writing: "{name} skriver…"
     },
     nb: {
@@ -99,7 +102,7 @@
       placeholder: "Skriv en melding…", send: "Send", typing: "Skriver", messages: "Meldinger",
       mail: "Send samtalen på e-post", mailLabel: "E-postadressen din", mailSend: "Send",
       mailSent: "Samtalen ble sendt til e-posten din.", mailBad: "Sjekk e-postadressen.",
-      mailLimit: "Den er allerede sendt flere ganger. Prøv igjen om en time.",
+      mailLimit: "Den kan ikke sendes på e-post igjen akkurat nå. Prøv senere, eller last ned chatten i stedet.",
       mailOff: "E-post er ikke tilgjengelig nå. Du kan laste ned chatten i stedet.",
       nothing: "Det er ingenting å sende ennå.",
       dlText: "Last ned som tekst", dlJson: "Last ned som JSON", del: "Slett samtalen",
@@ -118,6 +121,7 @@
       wait: "Beregnet ventetid: omtrent {m} min.", soon: "En kundebehandler er snart hos deg.",
       noWait: "Vi kan ikke anslå ventetiden ennå.", leave: "Forlat køen",
       rate: "Hvordan gikk det?", star: "{n} av 5", thanks: "Takk for tilbakemeldingen!",
+      busy: "Du sender mye på kort tid. Vent litt og prøv igjen.",
       writing: "{name} skriver…"
     }
   };
@@ -598,7 +602,7 @@
   }
   function errorText(e) {
     if (!e || !e.status) return t.offline;
-    return e.status === 413 ? t.tooLong : t.error;
+    return e.status === 413 ? t.tooLong : e.status === 429 ? t.busy : t.error;
   }
   function submit() {
     var text = ui.input.value.trim();

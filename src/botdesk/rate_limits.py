@@ -1,0 +1,171 @@
+"""Rate limits on what anyone on the internet can ask of botdesk.
+
+Design: every limit is a named `Limit` whose rates are a setting in `limits` notation
+("20/minute;200/hour"); a request names the limits it is subject to, each with the key it is
+counted under (a client address, a conversation, a tenant, a mail recipient, a staff member),
+and is refused with `RateLimited` (429 with Retry-After) if any of them is spent. Nothing is
+counted for a refused request, so a flood cannot push a key's window further and further out.
+
+The counts live in Redis when it is configured, so every node shares one allowance, and in
+process memory otherwise. When Redis fails mid-flight the node counts on its own until it is
+back: a limit that lapses to per-node is better than a chat that stops.
+
+Keys hold no personal data: addresses and mail recipients are counted only as keyed hashes
+(HMAC with a key derived from the master key), and only as long as their window. An IPv6
+client holds a whole /64, so that is the unit it is counted by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import math
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
+
+from botdesk.errors import RateLimited
+from botdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Limit(StrEnum):
+    """Every limit, named after what it counts and per what; the value is its setting's suffix."""
+
+    CONVERSATIONS_PER_ADDRESS = "conversations_per_address"
+    CONVERSATIONS_PER_TENANT = "conversations_per_tenant"
+    MESSAGES_PER_ADDRESS = "messages_per_address"
+    MESSAGES_PER_CONVERSATION = "messages_per_conversation"
+    TRANSCRIPT_EMAILS_PER_CONVERSATION = "transcript_emails_per_conversation"
+    TRANSCRIPT_EMAILS_PER_ADDRESS = "transcript_emails_per_address"
+    TRANSCRIPT_EMAILS_PER_RECIPIENT = "transcript_emails_per_recipient"
+    TRANSCRIPT_EMAILS_PER_TENANT = "transcript_emails_per_tenant"
+    EXPORTS_PER_STAFF = "exports_per_staff"
+    SIGN_IN_FAILURES_PER_ADDRESS = "sign_in_failures_per_address"
+
+    @property
+    def setting(self) -> str:
+        return f"rate_limit_{self.value}"
+
+
+# What the shopper or staff member is told, per limit (no counts: they would help a prober).
+_REFUSALS = {
+    Limit.CONVERSATIONS_PER_ADDRESS: "too many new conversations from this network",
+    Limit.CONVERSATIONS_PER_TENANT: "this shop's chat is very busy",
+    Limit.MESSAGES_PER_ADDRESS: "too many messages from this network",
+    Limit.MESSAGES_PER_CONVERSATION: "too many messages in this conversation",
+    Limit.TRANSCRIPT_EMAILS_PER_CONVERSATION: "this conversation was emailed too often",
+    Limit.TRANSCRIPT_EMAILS_PER_ADDRESS: "too many transcript emails from this network",
+    Limit.TRANSCRIPT_EMAILS_PER_RECIPIENT: "too many transcript emails to this address today",
+    Limit.TRANSCRIPT_EMAILS_PER_TENANT: "this shop has sent too many transcript emails",
+    Limit.EXPORTS_PER_STAFF: "too many exports",
+    Limit.SIGN_IN_FAILURES_PER_ADDRESS: "too many failed sign-ins from this network",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One limit applied to one key (already hashed where it names a person or an address)."""
+
+    limit: Limit
+    key: str
+
+
+class RateLimits:
+    """The limits of one process, counted in Redis when configured and in memory otherwise."""
+
+    def __init__(self, settings: Settings, hash_key: bytes, *, key_prefix: str = "botdesk-rate"):
+        self._rates: dict[Limit, list[RateLimitItem]] = {
+            limit: parse_many(getattr(settings, limit.setting)) for limit in Limit
+        }
+        self._hash_key = hash_key
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._shared: RateLimiter | None = None
+        if settings.redis_url is not None:
+            # The blocking client: limits are checked on worker threads, never on the loop.
+            storage: Storage = RedisStorage(
+                settings.redis_url,
+                key_prefix=key_prefix,
+                socket_timeout=1.0,
+                socket_connect_timeout=1.0,
+            )
+            self._shared = MovingWindowRateLimiter(storage)
+
+    # ---- keys ----------------------------------------------------------------------------
+
+    def address(self, address: str) -> str:
+        """The key a client address is counted under (a keyed hash; IPv6 by its /64)."""
+        try:
+            ip = ipaddress.ip_address(address)
+            if ip.version == 6:
+                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        except ValueError:
+            pass
+        return "a:" + self._hash(address)
+
+    def recipient(self, normalised_email: str) -> str:
+        """The key a mail recipient is counted under (a keyed hash, never the address)."""
+        return "r:" + self._hash(normalised_email)
+
+    def _hash(self, value: str) -> str:
+        return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    # ---- counting ------------------------------------------------------------------------
+
+    def take(self, *checks: Check) -> None:
+        """Count one request against every check, or raise RateLimited and count nothing."""
+        self._refuse_if_spent(checks)
+        self._count(checks, 1)
+
+    def refuse_if_spent(self, *checks: Check) -> None:
+        """Raise RateLimited if any check is spent, without counting (count failures later)."""
+        self._refuse_if_spent(checks)
+
+    def count(self, *checks: Check) -> None:
+        """Count one event (a failure) against every check."""
+        self._count(checks, 1)
+
+    def _refuse_if_spent(self, checks: tuple[Check, ...]) -> None:
+        wait = 0.0
+        spent: Limit | None = None
+        now = time.time()
+        for check in checks:
+            for item in self._rates[check.limit]:
+                key = check.limit.value, check.key
+                try:
+                    stats = self._limiter().get_window_stats(item, *key)
+                except Exception as exc:  # Redis went away: count on this node until it is back
+                    log.warning("rate limits fall back to this node: %s", type(exc).__name__)
+                    stats = self._memory.get_window_stats(item, *key)
+                if stats.remaining <= 0 and stats.reset_time - now >= wait:
+                    wait, spent = stats.reset_time - now, check.limit
+        if spent is not None:
+            raise RateLimited(
+                f"{_REFUSALS[spent]}; try again later", retry_after=max(1, math.ceil(wait))
+            )
+
+    def _count(self, checks: tuple[Check, ...], cost: int) -> None:
+        for check in checks:
+            for item in self._rates[check.limit]:
+                key = check.limit.value, check.key
+                try:
+                    self._limiter().hit(item, *key, cost=cost)
+                except Exception as exc:
+                    log.warning("rate limits fall back to this node: %s", type(exc).__name__)
+                    self._memory.hit(item, *key, cost=cost)
+
+    def _limiter(self) -> RateLimiter:
+        return self._shared or self._memory
+
+    def reset(self) -> None:
+        """Forget every count (tests, between cases)."""
+        self._memory.storage.reset()
+        if self._shared is not None:
+            self._shared.storage.reset()
