@@ -59,9 +59,7 @@ def test_one_address_cannot_open_a_flood_of_conversations(
     api: httpx.Client, personas: Personas, strict_limits: RateLimits
 ) -> None:
     # The attack opened 300 conversations in 15 s, every one a 201.
-    codes = [
-        api.post("/api/v1/tenants/acme/conversations").status_code for _ in range(25)
-    ]
+    codes = [api.post("/api/v1/tenants/acme/conversations").status_code for _ in range(25)]
     assert codes[:20] == [201] * 20
     assert set(codes[20:]) == {429}
     _refused(api.post("/api/v1/tenants/acme/conversations"))
