@@ -156,3 +156,36 @@ def test_an_agents_reply_signs_in_and_writes_in_one_short_unit(
     texts = [m["text"] for m in chat.messages().json()["messages"] if m["sender"] == "agent"]
     assert texts == ["Hi! Let me check.", "Found it."]
     assert again.json()["seq"] < sent.json()["seq"]
+
+
+def test_visitors_and_agents_have_their_own_message_ids(
+    api: httpx.Client,
+    personas: Personas,
+    bot: None,
+    console: object,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """A visitor's id that equals an agent's stores the visitor's words (issue #13, finding 6)."""
+    agent = console(personas.alice.agent, "acme")  # type: ignore[operator]
+    agent.online()
+    chat = queued_chat(api)
+    assert agent.post(f"/conversations/{chat.id}/accept").status_code == 200
+    mine = {"text": "Hi, how can I help?", "client_message_id": "m-1"}
+    assert agent.post(f"/conversations/{chat.id}/messages", mine).status_code == 201
+    posted = chat.send("My parcel is late", client_message_id="m-1")
+    assert posted.status_code == 201
+    assert posted.json()["message"]["text"] == "My parcel is late"
+    assert posted.json()["message"]["sender"] == "visitor"
+    # Each side's retry still returns its own first message.
+    assert (
+        chat.send("My parcel is late", client_message_id="m-1").json()["message"]["seq"]
+        == (posted.json()["message"]["seq"])
+    )
+    # A colleague reusing the agent's id is told so, not handed the first agent's message.
+    admin = console(personas.alice.admin, "acme")  # type: ignore[operator]
+    reused = admin.post(
+        f"/conversations/{chat.id}/messages", {"text": "Hello", **{"client_message_id": "m-1"}}
+    )
+    assert reused.status_code == 409
+    texts = [(m["sender"], m["text"]) for m in chat.messages().json()["messages"]]
+    assert ("agent", "Hi, how can I help?") in texts and ("visitor", "My parcel is late") in texts
+    assert ("agent", "Hello") not in texts

@@ -71,7 +71,9 @@ _REPLIES = (
     .limit(bindparam("limit"))
 )
 _BY_CLIENT_ID = _SEALED.where(
-    *_OF_CONVERSATION, Message.client_message_id == bindparam("client_message_id")
+    *_OF_CONVERSATION,
+    Message.sender_kind == bindparam("sender_kind"),
+    Message.client_message_id == bindparam("client_message_id"),
 )
 
 
@@ -122,12 +124,19 @@ def sealed_message_by_client_id(
     tenant_id: uuid.UUID,
     conversation_id: uuid.UUID,
     client_message_id: str,
+    sender: SenderKind,
+    sender_user_id: uuid.UUID | None = None,
 ) -> SealedRow | None:
+    """The message `sender` (and, for staff, that user) stored under a client id, if any."""
+    query = _BY_CLIENT_ID
+    if sender_user_id is not None:
+        query = query.where(Message.sender_user_id == sender_user_id)
     return db.execute(
-        _BY_CLIENT_ID,
+        query,
         {
             "tenant_id": tenant_id,
             "conversation_id": conversation_id,
+            "sender_kind": sender,
             "client_message_id": client_message_id,
         },
     ).first()

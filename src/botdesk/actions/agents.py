@@ -237,7 +237,12 @@ def earlier_reply(
     """The seq a retried reply (same client id) was first stored under, if any."""
     with runtime.db.connect() as connection:
         earlier = access.sealed_message_by_client_id(
-            connection, staff.tenant.id, conversation_id, client_message_id
+            connection,
+            staff.tenant.id,
+            conversation_id,
+            client_message_id,
+            SenderKind.AGENT,
+            staff.user.id,
         )
     return earlier.seq if earlier is not None else None
 

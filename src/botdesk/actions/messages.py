@@ -255,7 +255,11 @@ def _earlier_send(
         return None
     with runtime.db.connect() as connection:
         earlier = access.sealed_message_by_client_id(
-            connection, conversation.tenant_id, conversation.id, client_message_id
+            connection,
+            conversation.tenant_id,
+            conversation.id,
+            client_message_id,
+            SenderKind.VISITOR,
         )
         if earlier is None:
             return None

@@ -29,7 +29,7 @@ from botdesk.api.deps import (
     staff_in,
 )
 from botdesk.api.schemas import MessageOut, PlainText
-from botdesk.errors import Invalid, TooLarge
+from botdesk.errors import Conflict, Invalid, TooLarge
 from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher
@@ -215,8 +215,8 @@ def _reply(
         if staff is None or client_message_id is None:
             raise
         seq = agents.earlier_reply(runtime, staff, conversation_id, client_message_id)
-        if seq is None:
-            raise
+        if seq is None:  # a colleague's message in this chat has that id
+            raise Conflict("client_message_id is already used in this conversation") from None
         return seq
 
 

@@ -164,8 +164,10 @@ class Message(TenantOwned, Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("tenant_id", "conversation_id", "seq"),
-        # A retried send carries the same client id and gets the stored message back.
-        UniqueConstraint("tenant_id", "conversation_id", "client_message_id"),
+        # A retried send carries the same client id and gets the stored message back. Each
+        # kind of sender has its own ids: a visitor's id that happens to equal an agent's must
+        # store the visitor's message, not return the agent's.
+        UniqueConstraint("tenant_id", "conversation_id", "sender_kind", "client_message_id"),
         Index("ix_messages_conversation_id", "conversation_id"),
         {"info": lifecycle(Retention.CONVERSATION, subject_export=True)},
     )
