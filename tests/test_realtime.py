@@ -85,11 +85,24 @@ def test_wrong_token_or_bad_hello_closes_the_stream(
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
-    with open_stream(server, chat) as ws:
-        ws.send("not json")
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    bad_hellos = [
+        "not json",
+        # Issue #13, finding 7: these crashed the handler instead of closing with 4400.
+        f'{{"type": "hello", "token": "{chat.token}", "after": Infinity}}',
+        f'{{"type": "hello", "token": "{chat.token}", "after": 1e400}}',
+        f'{{"type": "hello", "token": "{chat.token}", "after": NaN}}',
+        f'{{"type": "hello", "token": "{chat.token}", "after": 1.5}}',
+        f'{{"type": "hello", "token": "{chat.token}", "after": true}}',
+        '{"type": "hello", "token": 12345, "after": 0}',
+        '["hello"]',
+        '"hello"',
+    ]
+    for frame in bad_hellos:
+        with open_stream(server, chat) as ws:
+            ws.send(frame)
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400, frame
 
 
 def test_erasure_is_announced_and_ends_the_stream(

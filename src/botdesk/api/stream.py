@@ -137,6 +137,17 @@ def _queue_frame(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> di
     return {"type": "queue", **QueueOut.of(estimate).model_dump(mode="json")}
 
 
+def _hello(frame: object) -> tuple[str, int]:
+    """(token, after) from the client's first frame; ValueError unless it is a proper hello."""
+    if not isinstance(frame, dict) or frame.get("type") != "hello":
+        raise ValueError("not a hello")
+    token, after = frame.get("token"), frame.get("after", 0)
+    # Exactly an int: JSON's 1e400 is a float infinity, and int() of it raises OverflowError.
+    if not isinstance(token, str) or type(after) is not int or not 0 <= after <= MAX_SEQ:
+        raise ValueError("a hello needs a token and a sequence number")
+    return token, after
+
+
 async def _send_after(
     websocket: WebSocket, runtime: Runtime, conversation_id: uuid.UUID, token: str, after: int
 ) -> int:
@@ -177,10 +188,7 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
     allowed = await _origin_allowed(websocket, runtime, conversation_id)
     await websocket.accept()
     try:
-        hello = await asyncio.wait_for(websocket.receive_json(), HELLO_TIMEOUT)
-        token, after = str(hello["token"]), int(hello.get("after", 0))
-        if hello.get("type") != "hello" or not 0 <= after <= MAX_SEQ:
-            raise ValueError
+        token, after = _hello(await asyncio.wait_for(websocket.receive_json(), HELLO_TIMEOUT))
     except (TimeoutError, ValueError, KeyError, TypeError):
         await websocket.close(code=4400, reason="send a hello with the token first")
         return
