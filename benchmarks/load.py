@@ -242,6 +242,7 @@ class Botdesk:
             "BOTDESK_MASTER_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "BOTDESK_BASE_URL": f"http://127.0.0.1:{self.port}",
         }
+        env |= servers.raised_rate_limits()
         if kind == "postgres":
             env["BOTDESK_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
             env["BOTDESK_REDIS_URL"] = REDIS_URL
@@ -285,15 +286,30 @@ class Botdesk:
             conn.close()
 
     def sign_in_agent(self) -> None:
-        from botdesk.web.console import COOKIE, csrf_token
+        from botdesk.web.console import COOKIE, LOGIN_COOKIE, csrf_token
 
+        # The sign-in form first, as a browser: its login-CSRF cookie and token.
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.plan.timeout_s)
-        form = urllib.parse.urlencode({"email": AGENT[0], "password": AGENT[1]})
+        conn.request("GET", "/console/login")
+        page = conn.getresponse()
+        html = page.read().decode()
+        secret = ""
+        for cookie in page.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            if name.strip() == LOGIN_COOKIE:
+                secret = rest.split(";")[0]
+        found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+        form = urllib.parse.urlencode(
+            {"email": AGENT[0], "password": AGENT[1], "csrf": found.group(1) if found else ""}
+        )
         conn.request(
             "POST",
             "/console/login",
             body=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"{LOGIN_COOKIE}={secret}",
+            },
         )
         answer = conn.getresponse()
         answer.read()

@@ -115,6 +115,7 @@ class Node:
             "BOTDESK_BASE_URL": self.base_url,
             "BOTDESK_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
             "BOTDESK_TENANT_CACHE_SECONDS": str(TENANT_CACHE_SECONDS),
+            **servers.raised_rate_limits(),
         }
         self.env, self.log = env, work / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None

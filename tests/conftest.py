@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -488,6 +489,16 @@ class VisitorChat:
             params={"after": after, **params},
             headers=self.auth,
         )
+
+
+def console_sign_in(client: httpx.Client, email: str, password: str = PASSWORD) -> httpx.Response:
+    """Sign in as a browser does: the form first (its login-CSRF cookie and token), then post."""
+    form = client.get("/console/login")
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    assert match is not None, form.text
+    return client.post(
+        "/console/login", data={"email": email, "password": password, "csrf": match.group(1)}
+    )
 
 
 def start_chat(client: httpx.Client, slug: str, language: str | None = None) -> VisitorChat:

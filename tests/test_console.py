@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from botdesk.models import AuditEntry, StaffSession, User
 from botdesk.runtime import Runtime
-from tests.conftest import PASSWORD, LiveServer, Personas, start_chat
+from tests.conftest import PASSWORD, LiveServer, Personas, console_sign_in, start_chat
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def browser(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def sign_in(client: httpx.Client, user: User, password: str = PASSWORD) -> httpx.Response:
-    return client.post("/console/login", data={"email": user.email, "password": password})
+    return console_sign_in(client, user.email, password)
 
 
 def audit(runtime: Runtime, action: str) -> list[AuditEntry]:
@@ -49,15 +49,16 @@ def test_wrong_credentials_are_refused_and_audited_without_the_email(
     wrong = sign_in(browser, personas.alice.agent, "not the password")
     assert wrong.status_code == 401
     assert "Wrong email or password." in wrong.text
-    unknown = browser.post(
-        "/console/login", data={"email": "nobody@example.com", "password": PASSWORD}
-    )
+    unknown = console_sign_in(browser, "nobody@example.com")
     assert unknown.status_code == 401
     assert "botdesk_console" not in browser.cookies
     failures = audit(runtime, "staff.sign_in_failed")
     assert [f.target_id for f in failures] == [str(personas.alice.agent.id), None]
     assert all("@" not in str(f.details) for f in failures)
-    empty = browser.post("/console/login", data={})
+    browser.get("/console/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', browser.get("/console/login").text)
+    assert token is not None
+    empty = browser.post("/console/login", data={"csrf": token.group(1)})
     assert empty.status_code == 422 and "Enter your email and password." in empty.text
 
 

@@ -21,7 +21,7 @@ from botdesk import access
 from botdesk.models import AuditEntry, OrderConnector, User
 from botdesk.orders.connectors import ConnectorConfig
 from botdesk.runtime import Runtime
-from tests.conftest import PASSWORD, LiveServer, Personas
+from tests.conftest import PASSWORD, LiveServer, Personas, console_sign_in
 from tests.standins.generic import GenericOrder, GenericStandIn
 from tests.standins.server import serve
 from tests.waits import wait_until
@@ -54,7 +54,7 @@ def browser(server: LiveServer) -> Iterator[httpx.Client]:
 
 def sign_in(client: httpx.Client, user: User) -> str:
     """Sign in; the session's form token (from the account page, which everyone can open)."""
-    response = client.post("/console/login", data={"email": user.email, "password": PASSWORD})
+    response = console_sign_in(client, user.email)
     assert response.status_code == 303, response.text
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/console/account").text)
     assert match

@@ -20,7 +20,7 @@ from botdesk.handover import DEFAULT_TOPICS
 from botdesk.models import AuditEntry, CannedReply, Tenant, User
 from botdesk.runtime import Runtime
 from tests.cli import run
-from tests.conftest import PASSWORD, LiveServer, Personas
+from tests.conftest import PASSWORD, LiveServer, Personas, console_sign_in
 
 SETTINGS = ("handover", "require_totp", "retention_bot_days", "retention_agent_days")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -59,7 +59,7 @@ def stored(runtime: Runtime, tenant_id: object) -> dict[str, Any]:
 
 def sign_in(client: httpx.Client, user: User) -> str:
     """Sign in and return the form token of the session."""
-    response = client.post("/console/login", data={"email": user.email, "password": PASSWORD})
+    response = console_sign_in(client, user.email)
     assert response.status_code == 303, response.text
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/console").text)
     assert match
@@ -294,9 +294,7 @@ def test_another_tenants_admin_and_strangers_are_refused(
     assert post.status_code == 403
     assert stored(runtime, personas.alice.tenant.id)["retention_bot_days"] == 90
     with httpx.Client(base_url=str(browser.base_url), timeout=10) as stranger:
-        stranger.post(
-            "/console/login", data={"email": personas.stranger.email, "password": PASSWORD}
-        )
+        console_sign_in(stranger, personas.stranger.email)
         assert stranger.get("/console/settings").status_code == 403
         assert stranger.get("/console/canned").status_code == 403
         assert stranger.get("/console/api/canned").status_code == 403
@@ -416,9 +414,7 @@ def test_agents_read_canned_replies_and_analysts_cannot(
     assert delete.status_code == 403
     assert len(replies(runtime)) == 3
     with httpx.Client(base_url=str(browser.base_url), timeout=10) as analyst:
-        analyst.post(
-            "/console/login", data={"email": personas.alice.analyst.email, "password": PASSWORD}
-        )
+        console_sign_in(analyst, personas.alice.analyst.email)
         assert analyst.get("/console/canned").status_code == 403
         assert analyst.get("/console/api/canned").status_code == 403
         assert "Canned replies" not in analyst.get("/console").text

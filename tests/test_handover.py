@@ -21,10 +21,10 @@ from botdesk.models import AuditEntry, Conversation, Tenant, User
 from botdesk.runtime import Runtime
 from tests.conftest import (
     MINI_CONTENT,
-    PASSWORD,
     LiveServer,
     Personas,
     VisitorChat,
+    console_sign_in,
     start_chat,
 )
 
@@ -60,7 +60,7 @@ def console(server: LiveServer) -> Iterator[object]:
     def open_console(user: User, tenant: str) -> Agent:
         client = httpx.Client(base_url=server.url, timeout=10)
         clients.append(client)
-        response = client.post("/console/login", data={"email": user.email, "password": PASSWORD})
+        response = console_sign_in(client, user.email)
         assert response.status_code == 303, response.text
         return Agent(client, user, tenant)
 
@@ -249,9 +249,7 @@ def test_nobody_online_means_an_offline_message_answered_by_email(
         assert {f["name"] for f in form["fields"] if f["required"]} == {"email", "message"}
         sent = send_form(chat, email="late@example.com", message="Do you ship to Iceland?")
         assert sent.status_code == 200 and sent.json()["status"] == "offline_message"
-        client.post(
-            "/console/login", data={"email": personas.alice.agent.email, "password": PASSWORD}
-        )
+        console_sign_in(client, personas.alice.agent.email)
         agent = Agent(client, personas.alice.agent, "acme")
         state = agent.get("/state").json()
         assert [c["id"] for c in state["offline"]] == [chat.id]

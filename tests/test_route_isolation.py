@@ -34,7 +34,7 @@ from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from botdesk.models import User
-from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, start_chat
+from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, console_sign_in, start_chat
 
 WS = "WS"  # the "method" of a WebSocket route
 
@@ -152,7 +152,7 @@ class Caller:
 def sign_in(server: LiveServer, user: User, name: str, tenant: str | None = None) -> Caller:
     """A console session through the real sign-in form, and its CSRF token from a page."""
     with httpx.Client(base_url=server.url, timeout=10) as browser:
-        response = browser.post(SIGN_IN, data={"email": user.email, "password": PASSWORD})
+        response = console_sign_in(browser, user.email)
         assert response.status_code == 303, response.text
         cookie = browser.cookies["botdesk_console"]
         page = browser.get("/console/account")

@@ -33,7 +33,7 @@ from botdesk.models import AuditEntry, Role, StaffSession, Tenant, User
 from botdesk.runtime import Runtime, build_runtime
 from botdesk.settings import Settings, generate_master_key
 from tests.cli import run
-from tests.conftest import PASSWORD, LiveServer, make_settings
+from tests.conftest import PASSWORD, LiveServer, console_sign_in, make_settings
 
 WRONG = "Wrong email or password. Repeated failures lock an account for a while."
 WRONG_CODE = "That code is wrong or was already used."
@@ -85,7 +85,7 @@ def browser(live: LiveServer) -> Iterator[httpx.Client]:
 
 
 def sign_in(c: httpx.Client, email: str, password: str = PASSWORD) -> httpx.Response:
-    return c.post("/console/login", data={"email": email, "password": password})
+    return console_sign_in(c, email, password)
 
 
 def code(secret: str, steps_ahead: int = 0) -> str:

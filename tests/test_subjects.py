@@ -18,7 +18,7 @@ from botdesk.models import AuditEntry, Conversation, QuestionSample, SubjectKey
 from botdesk.runtime import Runtime
 from botdesk.web.console import COOKIE, csrf_token
 from tests.cli import cli_environment, run
-from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, start_chat
+from tests.conftest import LiveServer, Personas, VisitorChat, console_sign_in, start_chat
 
 ALICE = "Alice.Shopper@Example.com"
 
@@ -52,10 +52,7 @@ def console(server: LiveServer) -> Iterator[object]:
     def sign_in(user: object) -> Console:
         client = httpx.Client(base_url=server.url, timeout=30)
         clients.append(client)
-        response = client.post(
-            "/console/login",
-            data={"email": user.email, "password": PASSWORD},  # type: ignore[attr-defined]
-        )
+        response = console_sign_in(client, user.email)  # type: ignore[attr-defined]
         assert response.status_code == 303, response.text
         return Console(client)
 

@@ -27,6 +27,9 @@ class EventType(StrEnum):
     TYPING = "typing"
     # A tenant's settings or bot content changed: every node drops what it cached of it.
     TENANT_CHANGED = "tenant.changed"
+    # A staff member signed out, changed their password, lost a role or was disabled: each of
+    # their console sockets, on every node, checks its session again and closes if it ended.
+    STAFF_ACCESS_CHANGED = "staff.access_changed"
 
 
 # Who hears what. The conversation channel feeds the shopper's widget, the tenant channel the
@@ -59,6 +62,8 @@ class Event:
     @property
     def channels(self) -> tuple[str, ...]:
         """The channels this event is published on; the tenant's (console) unless nodes-only."""
+        if self.type is EventType.STAFF_ACCESS_CHANGED:  # that person's sockets, nobody else's
+            return (staff_channel(uuid.UUID(self.payload["user_id"])),)
         channels = [] if self.type in _NODES_ONLY else [tenant_channel(self.tenant_id)]
         if self.type in _TO_CONVERSATION and self.conversation_id is not None:
             channels.append(conversation_channel(self.conversation_id))
@@ -99,6 +104,10 @@ def tenant_channel(tenant_id: uuid.UUID) -> str:
 
 def queue_channel(tenant_id: uuid.UUID) -> str:
     return f"botdesk:tenant:{tenant_id}:queue"
+
+
+def staff_channel(user_id: uuid.UUID) -> str:
+    return f"botdesk:staff:{user_id}"
 
 
 def message_created(
@@ -162,3 +171,8 @@ ALL_TENANTS = uuid.UUID(int=0)
 
 def tenant_changed(tenant_id: uuid.UUID) -> Event:
     return Event(EventType.TENANT_CHANGED, tenant_id, None, {})
+
+
+def staff_access_changed(user_id: uuid.UUID, tenant_id: uuid.UUID = ALL_TENANTS) -> Event:
+    """`tenant_id` is the tenant a role changed in, or ALL_TENANTS (sign-out, password, disable)."""
+    return Event(EventType.STAFF_ACCESS_CHANGED, tenant_id, None, {"user_id": str(user_id)})

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.lockout import Refused, failed_check, lock_remaining, locked
+from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict
+from botdesk.events import staff_access_changed
 from botdesk.keys import DecryptionFailed, KeyRing
 from botdesk.models import Membership, StaffSession, Tenant, User, utcnow
 from botdesk.passwords import verify_password
@@ -149,6 +151,7 @@ def reset_two_factor(session: Session, actor: Actor, user: User) -> int:
         had_totp=had_totp,
         sessions_ended=ended,
     )
+    publish_after_commit(session, staff_access_changed(user.id))
     return ended
 
 

@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.lockout import Refused, failed_check, lock_remaining, locked, note_failure
 from botdesk.actions.two_factor import spend_step
+from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, Invalid
+from botdesk.events import staff_access_changed
 from botdesk.keys import KeyRing
 from botdesk.models import Membership, Role, StaffSession, Tenant, User, utcnow
 from botdesk.passwords import (
@@ -106,6 +108,8 @@ def grant_role(session: Session, actor: Actor, *, tenant: Tenant, user: User, ro
         target_id=user.id,
         role=role.value,
     )
+    # A new role can end what the old one allowed (an agent made an analyst loses the stream).
+    publish_after_commit(session, staff_access_changed(user.id, tenant.id))
 
 
 SECOND_FACTOR_TIME = dt.timedelta(minutes=5)
@@ -248,6 +252,7 @@ def change_password(
         target_id=user.id,
         other_sessions_ended=ended,
     )
+    publish_after_commit(session, staff_access_changed(user.id))
     return None
 
 
@@ -299,6 +304,8 @@ def sign_out(session: Session, token: str) -> None:
             target_id=row.user_id,
         )
         session.execute(delete(StaffSession).where(StaffSession.id == row.id))
+        # This session's console sockets, on every node, close now, not at their next ping.
+        publish_after_commit(session, staff_access_changed(row.user_id))
 
 
 def _hash(token: str) -> bytes:

@@ -7,7 +7,8 @@ socket must not be openable by another site. The server sends `{"type": "ready"}
 tenant's channel; payloads hold ids only, and the console re-reads through the JSON API (audited).
 The client sends `{"type": "ping"}` every ~25 s (which keeps the agent's presence alive) and
 `{"type": "typing", "conversation_id", "typing"}` while writing to a shopper. Close codes: 4401
-not signed in (or the session ended), 4403 wrong origin or role.
+not signed in (or the session ended: signing out, a password change, a revoked role or a
+disabled account closes the socket at once, on every node), 4403 wrong origin or role.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from botdesk.api.deps import COOKIE
 from botdesk.api.origins import own_origins
 from botdesk.api.stream import until_either_ends
 from botdesk.errors import BotdeskError
-from botdesk.events import tenant_channel, typing
+from botdesk.events import EventType, staff_channel, tenant_channel, typing
 from botdesk.models import ConversationStatus
 from botdesk.runtime import Runtime
 
@@ -38,7 +39,9 @@ class SignedOut(Exception):
     """The console session is gone (signed out, expired, or the role was removed)."""
 
 
-def _identify(runtime: Runtime, token: str, tenant: str | None) -> tuple[uuid.UUID, uuid.UUID, str]:
+def _identify(
+    runtime: Runtime, token: str, tenant: str | None, check_in: bool = True
+) -> tuple[uuid.UUID, uuid.UUID, str]:
     """(user id, tenant id, display name) for a live session with an agent role; checks in."""
     with runtime.db.session() as session:
         user = session_user(session, token)
@@ -49,7 +52,8 @@ def _identify(runtime: Runtime, token: str, tenant: str | None) -> tuple[uuid.UU
             access.require_agent(staff)
         except BotdeskError:
             raise SignedOut from None
-        agents.check_in(session, staff)
+        if check_in:
+            agents.check_in(session, staff)
         return user.id, staff.tenant.id, user.display_name
 
 
@@ -90,11 +94,17 @@ async def console_stream(websocket: WebSocket, tenant: str | None = None) -> Non
         return
     await websocket.accept()
     try:
-        async with runtime.db.broker.subscribe([tenant_channel(tenant_id)]) as events:
+        channels = [tenant_channel(tenant_id), staff_channel(user_id)]
+        async with runtime.db.broker.subscribe(channels) as events:
             await websocket.send_json({"type": "ready", "user_id": str(user_id)})
 
             async def forward() -> None:
                 async for event in events:
+                    if event.type is EventType.STAFF_ACCESS_CHANGED:
+                        # Signed out, password changed, role revoked, disabled: on any node.
+                        # Raises SignedOut (close 4401) unless this session still may stream.
+                        await run_in_threadpool(_identify, runtime, token, tenant, False)
+                        continue
                     await websocket.send_json(
                         {
                             "type": "event",

@@ -273,16 +273,10 @@ def user_reset_2fa(
     Check who is asking first: this lets anyone with the password sign in again. Every session
     of the account ends, and the reset is audited.
     """
-    from sqlalchemy import select
-
     from botdesk.actions.two_factor import reset_two_factor
-    from botdesk.actions.users import normalise_email
-    from botdesk.models import User
 
     with runtime_for_cli() as runtime, runtime.db.session() as session:
-        user = session.scalar(select(User).where(User.email == normalise_email(email)))
-        if user is None:
-            raise fail("no staff account has that email")
+        user = _staff_member(session, email)
         ended = reset_two_factor(session, Actor.operator(), user)
         data = {"id": str(user.id), "sessions_ended": ended}
     emit(
@@ -291,3 +285,64 @@ def user_reset_2fa(
         f"two-factor sign-in reset for {email.strip().lower()}; {ended} session(s) ended. "
         "They can sign in with their password and set it up again under Account.",
     )
+
+
+def _staff_member(session: Any, email: str) -> Any:
+    from sqlalchemy import select
+
+    from botdesk.actions.users import normalise_email
+    from botdesk.models import User
+
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise fail("no staff account has that email")
+    return user
+
+
+@user_app.command("revoke")
+def user_revoke(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug to remove their role from.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove a staff member's role in a tenant; their open console there closes at once."""
+    from botdesk import access
+    from botdesk.actions.staff_access import revoke_role
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        user = _staff_member(session, email)
+        revoke_role(
+            session, Actor.operator(), tenant=access.tenant_by_slug(session, tenant), user=user
+        )
+        data = {"id": str(user.id), "tenant": tenant}
+    emit(data, as_json, f"role in {tenant} removed")
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Disable a staff account: every session ends and its open consoles close at once."""
+    from botdesk.actions.staff_access import disable_user
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        user = _staff_member(session, email)
+        ended = disable_user(session, Actor.operator(), user)
+        data = {"id": str(user.id), "sessions_ended": ended}
+    emit(data, as_json, f"account disabled; {ended} session(s) ended")
+
+
+@user_app.command("enable")
+def user_enable(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Let a disabled staff account sign in again (its roles were kept)."""
+    from botdesk.actions.staff_access import enable_user
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        user = _staff_member(session, email)
+        enable_user(session, Actor.operator(), user)
+        data = {"id": str(user.id)}
+    emit(data, as_json, "account enabled")

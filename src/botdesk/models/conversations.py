@@ -167,7 +167,13 @@ class Message(TenantOwned, Base):
         # A retried send carries the same client id and gets the stored message back. Each
         # kind of sender has its own ids: a visitor's id that happens to equal an agent's must
         # store the visitor's message, not return the agent's.
-        UniqueConstraint("tenant_id", "conversation_id", "sender_kind", "client_message_id"),
+        UniqueConstraint(
+            "tenant_id",
+            "conversation_id",
+            "sender_kind",
+            "client_message_id",
+            name="uq_messages_sender_client_message_id",  # the convention's is over 63 chars
+        ),
         Index("ix_messages_conversation_id", "conversation_id"),
         {"info": lifecycle(Retention.CONVERSATION, subject_export=True)},
     )

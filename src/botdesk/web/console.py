@@ -14,8 +14,11 @@ actions/users.py. Failed attempts count per account (database) and per client ad
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import math
+import re
+import secrets
 import uuid
 from typing import Annotated
 
@@ -29,11 +32,20 @@ from botdesk.actions.users import (
     SECOND_FACTOR_TIME,
     SignedIn,
     complete_sign_in,
+    session_user,
     sign_in,
     sign_out,
 )
-from botdesk.api.deps import COOKIE, CsrfToken, CurrentStaff, RuntimeDep, SessionDep, csrf_token
-from botdesk.errors import RateLimited
+from botdesk.api.deps import (
+    COOKIE,
+    EXPIRED,
+    CsrfToken,
+    CurrentStaff,
+    RuntimeDep,
+    SessionDep,
+    csrf_token,
+)
+from botdesk.errors import Forbidden, RateLimited
 from botdesk.models import ConversationStatus
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
@@ -41,6 +53,9 @@ from botdesk.web import page as _page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PENDING_COOKIE = "botdesk_sign_in"  # the pending second-factor step
+LOGIN_COOKIE = "botdesk_login"  # the sign-in form's own CSRF secret (no session yet)
+LOGIN_FORM_SECONDS = 12 * 3600
+_LOGIN_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def _to_login() -> RedirectResponse:
@@ -48,8 +63,46 @@ def _to_login() -> RedirectResponse:
 
 
 @router.get("/login")
-def login_form(request: Request) -> HTMLResponse:
-    return _page(request, "login.html")
+def login_form(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    return _form(request, runtime, "login.html")
+
+
+def _form(
+    request: Request, runtime: Runtime, template: str, status: int = 200, **context: object
+) -> HTMLResponse:
+    """A sign-in page; the password form carries its login-CSRF token (see `_login_csrf`)."""
+    if template != "login.html":
+        return _page(request, template, status, **context)
+    secret = request.cookies.get(LOGIN_COOKIE, "")
+    fresh = not _LOGIN_SECRET.fullmatch(secret)
+    if fresh:
+        secret = secrets.token_urlsafe(32)
+    response = _page(request, template, status, csrf=_login_csrf(secret), **context)
+    if fresh:
+        response.set_cookie(
+            LOGIN_COOKIE,
+            secret,
+            max_age=LOGIN_FORM_SECONDS,
+            path="/console/login",
+            httponly=True,
+            samesite="strict",
+            secure=runtime.settings.secure_cookies,
+        )
+    return response
+
+
+def _login_csrf(secret: str) -> str:
+    # Login CSRF: without this, another site could post its own credentials to our form and
+    # sign the victim's browser into the attacker's account. The form's token is an HMAC of a
+    # random cookie that only our own page set (SameSite=Strict, so a cross-site post lacks it).
+    return hmac.new(secret.encode(), b"botdesk/login-csrf/v1", hashlib.sha256).hexdigest()
+
+
+def _login_form_valid(request: Request, sent: str) -> bool:
+    secret = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(_LOGIN_SECRET.fullmatch(secret)) and hmac.compare_digest(
+        sent.encode(), _login_csrf(secret).encode()
+    )
 
 
 def _throttled(request: Request, runtime: Runtime, template: str) -> HTMLResponse | None:
@@ -62,7 +115,7 @@ def _throttled(request: Request, runtime: Runtime, template: str) -> HTMLRespons
         return None
     minutes = math.ceil(wait / 60)
     error = f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    response = _page(request, template, 429, error=error)
+    response = _form(request, runtime, template, 429, error=error)
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -78,7 +131,7 @@ def _refused(
 ) -> HTMLResponse:
     if count:
         runtime.limits.count(_sign_in_failures(request, runtime))
-    response = _page(request, template, refused.status, error=refused.message, email=email)
+    response = _form(request, runtime, template, refused.status, error=refused.message, email=email)
     if refused.retry_after is not None:
         response.headers["Retry-After"] = str(int(refused.retry_after.total_seconds()) + 1)
     return response
@@ -112,11 +165,14 @@ def login(
     runtime: RuntimeDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
+    if not _login_form_valid(request, csrf):
+        error = "This sign-in form has expired. Please sign in again."
+        return _form(request, runtime, "login.html", 403, error=error, email=email)
     if not email.strip() or not password:
-        return _page(
-            request, "login.html", 422, error="Enter your email and password.", email=email
-        )
+        error = "Enter your email and password."
+        return _form(request, runtime, "login.html", 422, error=error, email=email)
     if (throttled := _throttled(request, runtime, "login.html")) is not None:
         return throttled
     lifetime = dt.timedelta(hours=runtime.settings.staff_session_hours)
@@ -178,12 +234,17 @@ def login_code(
 def logout(
     request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=128)] = ""
 ) -> Response:
-    # Not the shared staff dependencies: signing out always clears the cookie, even for an
-    # ended session or a stale form; only the session's own token ends it on the server.
+    # Not the shared staff dependencies: an ended or expired session still clears its cookie.
+    # But a live session ends only with its own CSRF token, and without it nothing changes:
+    # clearing the cookie while the session stayed valid on the server would look like a
+    # sign-out to the person at the keyboard and be none.
     token = request.cookies.get(COOKIE)
-    if token and hmac.compare_digest(csrf, csrf_token(token)):
+    if token:
         with runtime.db.session() as session:
-            sign_out(session, token)
+            if session_user(session, token) is not None:
+                if not hmac.compare_digest(csrf.encode(), csrf_token(token).encode()):
+                    raise Forbidden(EXPIRED)
+                sign_out(session, token)
     response = _to_login()
     response.delete_cookie(COOKIE, path="/console")
     return response

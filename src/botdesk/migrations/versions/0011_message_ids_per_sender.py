@@ -15,14 +15,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _OLD = "uq_messages_tenant_id_conversation_id_client_message_id"
-_NEW = "uq_messages_tenant_id_conversation_id_sender_kind_client_message_id"
+_NEW = "uq_messages_sender_client_message_id"
 
 
 def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
-        batch.drop_constraint(_OLD, type_="unique")
+        batch.drop_constraint(op.f(_OLD), type_="unique")
         batch.create_unique_constraint(
-            _NEW, ["tenant_id", "conversation_id", "sender_kind", "client_message_id"]
+            op.f(_NEW), ["tenant_id", "conversation_id", "sender_kind", "client_message_id"]
         )
 
 
@@ -30,5 +30,7 @@ def downgrade() -> None:
     # Fails if a visitor and an agent now share an id in one conversation, as it must: the
     # old constraint cannot hold both messages.
     with op.batch_alter_table("messages") as batch:
-        batch.drop_constraint(_NEW, type_="unique")
-        batch.create_unique_constraint(_OLD, ["tenant_id", "conversation_id", "client_message_id"])
+        batch.drop_constraint(op.f(_NEW), type_="unique")
+        batch.create_unique_constraint(
+            op.f(_OLD), ["tenant_id", "conversation_id", "client_message_id"]
+        )
