@@ -34,3 +34,14 @@ def test_a_nul_byte_in_a_tenant_slug_is_not_found(api: httpx.Client) -> None:
     for path in ("/api/v1/tenants/de%00mo/widget", "/api/v1/tenants/de%00mo/conversations"):
         response = api.request("GET" if path.endswith("widget") else "POST", path)
         assert response.status_code == 404, (path, response.status_code, response.text)
+
+
+def test_a_message_of_only_invisible_characters_is_empty(api: httpx.Client, bot: None) -> None:
+    chat = start_chat(api, "acme", "en")
+    for text in ("\u200b\u200b", "\u200d \u2060", "\ufeff", "\u200e\u200f\u00ad"):
+        sent = chat.send(text)
+        assert sent.status_code == 422, (text.encode("unicode_escape"), sent.text)
+        assert sent.json()["error"]["message"] == "a message cannot be empty"
+    assert chat.messages().json()["messages"] == []
+    # An emoji with a zero-width joiner is a real message.
+    assert chat.send("\U0001f469\u200d\U0001f4bb").status_code == 201

@@ -131,6 +131,8 @@ def test_queue_positions_and_leaving(
     assert state["status"] == "queued"
     assert state["queue"]["position"] == 2
     assert state["queue"]["agents_online"] == 1
+    # A free slot, but no chat was ever accepted here: no estimate, not a made-up minute.
+    assert state["queue"]["wait_seconds"] is None
     left = api.delete(f"/api/v1/conversations/{first.id}/handover", headers=first.auth)
     assert left.status_code == 204
     state = api.get(f"/api/v1/conversations/{second.id}/handover", headers=second.auth).json()

@@ -6,7 +6,10 @@ The one module that puts api/ and web/ together (api never imports web), so it s
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +33,7 @@ from botdesk.api import (
     visitor,
     widget,
 )
+from botdesk.api.headers import PAGE_CSP, SecurityHeaders
 from botdesk.api.limits import BodySizeLimit
 from botdesk.api.origins import OriginPolicy
 from botdesk.events import NODES_CHANNEL
@@ -97,6 +101,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app, page=web.error_page)
     app.add_middleware(OriginPolicy)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
+    # Outermost (added last), so even a 413 from the size limit carries the headers.
+    app.add_middleware(SecurityHeaders, https=runtime.settings.base_url.startswith("https://"))
     app.include_router(health.router)
     app.include_router(visitor.router)
     app.include_router(handover.router)
@@ -117,7 +123,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/api/v1/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/api/v1/openapi.json",
             title="botdesk API",
             swagger_js_url="/api/v1/docs/assets/swagger-ui-bundle.js",
@@ -126,5 +132,12 @@ def create_app(runtime: Runtime) -> FastAPI:
             # Swagger UI would otherwise fetch a badge from validator.swagger.io.
             swagger_ui_parameters={"validatorUrl": None},
         )
+        # Swagger UI starts from one inline script: allowed by its hash, and nothing else is.
+        inline = re.findall(rb"<script>(.*?)</script>", bytes(page.body), re.S)
+        hashes = " ".join(
+            f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in inline
+        )
+        page.headers["Content-Security-Policy"] = f"{PAGE_CSP}; script-src 'self' {hashes}"
+        return page
 
     return app

@@ -235,8 +235,8 @@ def estimate_wait(
     free = max(0, capacity - active_chats)
     accept = statistics.median(recent_accept_seconds) if recent_accept_seconds else None
     if position <= free:
-        seconds = accept if accept is not None else 60.0
-        return WaitEstimate(position, agents_online, math.ceil(seconds))
+        # A free slot, but no accept times yet: no number, rather than a made-up minute.
+        return WaitEstimate(position, agents_online, None if accept is None else math.ceil(accept))
     if not recent_handling_seconds:
         return WaitEstimate(position, agents_online, None)
     handling = statistics.median(recent_handling_seconds)

@@ -28,7 +28,7 @@ from botdesk.api.deps import (
     StaffRequestDep,
     staff_in,
 )
-from botdesk.api.schemas import MessageOut, PlainText
+from botdesk.api.schemas import MessageOut, PlainText, visible
 from botdesk.errors import Conflict, Invalid, TooLarge
 from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
 from botdesk.runtime import Runtime
@@ -178,7 +178,7 @@ class TextIn(BaseModel):
 
 def _text(runtime: Runtime, body: TextIn) -> str:
     text = body.text.strip()
-    if not text:
+    if not visible(text):
         raise Invalid("write something first")
     if len(text) > runtime.settings.max_message_chars:
         raise TooLarge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
 from typing import Annotated
 
@@ -27,6 +28,12 @@ def plain_text(value: str) -> str:
 
 
 PlainText = Annotated[str, AfterValidator(plain_text)]
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything: not only spaces and invisible format characters."""
+    # Zero-width spaces and joiners, direction marks, the BOM, soft hyphens: category Cf.
+    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text)
 
 
 class StartConversationIn(BaseModel):

@@ -28,6 +28,7 @@ from botdesk.api.schemas import (
     PostMessageOut,
     StartConversationIn,
     StartConversationOut,
+    visible,
 )
 from botdesk.errors import Invalid, TooLarge
 from botdesk.runtime import Runtime
@@ -88,7 +89,7 @@ async def send_message(
     request: Request,
 ) -> PostMessageOut:
     text = body.text.strip()
-    if not text:
+    if not visible(text):
         raise Invalid("a message cannot be empty")
     limit = runtime.settings.max_message_chars
     if len(text) > limit:

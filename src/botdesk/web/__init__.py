@@ -13,19 +13,10 @@ from botdesk.web.markdown import render
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 TEMPLATES.env.filters["markdown"] = render
 
-# Pages run only our own scripts and styles; nothing may frame the console.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
 
 def page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    # Security headers (CSP, no-store, …) are added to every response by api/headers.py.
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from botdesk.web import SECURITY_HEADERS, TEMPLATES
+from botdesk.web import TEMPLATES
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,6 +21,4 @@ PRODUCTS = (
 
 @router.get("/")
 def shop_page(request: Request) -> HTMLResponse:
-    response = TEMPLATES.TemplateResponse(request, "shop.html", {"products": PRODUCTS})
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    return TEMPLATES.TemplateResponse(request, "shop.html", {"products": PRODUCTS})
