@@ -21,6 +21,7 @@ import pytest
 from botdesk.actions.audit import Actor
 from botdesk.actions.tenants import create_tenant
 from botdesk.models import Conversation
+from botdesk.rate_limits import Check, Limit, RateLimits
 from botdesk.runtime import Runtime
 from tests.conftest import Inbox, LiveServer, Personas, VisitorChat
 from tests.waits import wait_until
@@ -78,6 +79,9 @@ class Shop:
             base_url=server.url,
             viewport=context.pop("viewport", {"width": 1280, "height": 800}),
             accept_downloads=True,
+            # The carrier page stands for a merchant's page, whose policy is the merchant's
+            # (docs/widget.md); our /healthz answer itself allows nothing to run.
+            bypass_csp=True,
             **context,
         )
         self.errors: list[str] = []
@@ -344,6 +348,26 @@ def test_server_errors_show_inline(shop: Callable[..., Shop], bot: None) -> None
     assert alert.inner_text() == "A message can have at most 4000 characters."
     assert page.get_by_role("textbox").input_value() == "x" * 100
     assert page.get_by_role("textbox").get_attribute("maxlength") == "4000"
+
+
+def test_a_rate_limit_is_explained_in_the_shoppers_language(
+    shop: Callable[..., Shop], bot: None, strict_limits: RateLimits
+) -> None:
+    """The real server refuses (this address opened its 20 conversations this minute): the
+    shopper reads why, in Finnish, and their text stays in the box to send later."""
+    address = strict_limits.address("127.0.0.1")
+    for _ in range(20):
+        strict_limits.take(Check(Limit.CONVERSATIONS_PER_ADDRESS, address))
+    s = shop()
+    s.allowed.append("the server responded with a status of 429")
+    page = s.open("lang=fi")
+    page.get_by_role("button", name="Avaa chat").click()
+    send(page, "missä tilaukseni on")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text() == "Lähetät paljon viestejä nopeasti. Odota hetki ja yritä uudelleen."
+    assert page.get_by_role("textbox").input_value() == "missä tilaukseni on"
+    shot(page, "rate-limited")
 
 
 def test_bot_markdown_is_a_safe_subset(shop: Callable[..., Shop]) -> None:
