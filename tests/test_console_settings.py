@@ -54,7 +54,8 @@ def stored(runtime: Runtime, tenant_id: object) -> dict[str, Any]:
     with runtime.db.session() as session:
         tenant = session.get(Tenant, tenant_id)
         assert tenant is not None
-        return {name: getattr(tenant, name) for name in (*SETTINGS, "privacy_policy_url")}
+        names = (*SETTINGS, "privacy_policy_url", "business_contacts")
+        return {name: getattr(tenant, name) for name in names}
 
 
 def sign_in(client: httpx.Client, user: User) -> str:
@@ -234,6 +235,9 @@ def test_admin_saves_each_section_and_sees_it_stored(
         ("retention", {"bot_days": "0", "agent_mode": "request"}, "from 1 to 3650"),
         ("privacy", {"privacy_policy_url": "http://acme.example/p"}, "must be an https://"),
         ("privacy", {"privacy_policy_url": "javascript:alert(1)"}, "must be an https://"),
+        ("contacts", {"contacts-emails": "info at acme"}, "An email address looks like"),
+        ("contacts", {"contacts-phones": "+358 1"}, "Not a valid phone number"),
+        ("contacts", {"contacts-addresses": "Main street"}, "An address has a street and a"),
     ],
 )
 def test_invalid_input_is_explained_inline_and_nothing_is_stored(
@@ -254,6 +258,36 @@ def test_invalid_input_is_explained_inline_and_nothing_is_stored(
     assert "Nothing in this section was saved." in page
     assert stored(runtime, personas.alice.tenant.id) == before
     assert audit(runtime, "tenant.") == []
+
+
+def test_admin_declares_the_shops_own_contact_details(
+    browser: httpx.Client, personas: Personas, runtime: Runtime, restore: None
+) -> None:
+    csrf = sign_in(browser, personas.alice.admin)
+    data = {
+        "csrf": csrf,
+        "contacts-emails": "Info@Acme.example\r\n\r\nreturns@acme.example",
+        "contacts-phones": "09 1234 5678",
+        "contacts-addresses": "Mannerheimintie 12,  00100 Helsinki",
+    }
+    saved = browser.post("/console/settings/contacts", data=data)
+    assert saved.status_code == 303
+    assert saved.headers["location"].endswith("saved=contacts#contacts")
+    assert stored(runtime, personas.alice.tenant.id)["business_contacts"] == {
+        "emails": ["info@acme.example", "returns@acme.example"],
+        # Read in acme's countries (fi, en: Finland first) and stored with the country code.
+        "phones": ["+358912345678"],
+        "addresses": ["Mannerheimintie 12, 00100 Helsinki"],
+    }
+    page = text_of(browser.get(saved.headers["location"]))
+    assert "Shop contact details saved." in page
+    assert "info@acme.example\nreturns@acme.example</textarea>" in page
+    # Audited by name, never by value; saving the same again changes (and audits) nothing.
+    assert browser.post("/console/settings/contacts", data=data).status_code == 303
+    rows = audit(runtime, "tenant.")
+    assert [(r.action, r.details) for r in rows] == [
+        ("tenant.configured", {"settings": ["business_contacts"]})
+    ]
 
 
 def test_what_the_admin_typed_is_shown_again_after_a_mistake(
@@ -575,6 +609,40 @@ def test_cli_sets_the_handover_policy_and_two_factor_from_a_file(
         assert refused.returncode == 1, refused.stderr
         assert refused.stderr.startswith("error: ") and message in refused.stderr
         assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    contacts = run(
+        cli_env,
+        "tenant",
+        "configure",
+        "shop",
+        "--shop-email",
+        "Info@Shop.example",
+        "--shop-phone",
+        "09 1234 5678",
+        "--shop-phone",
+        "+46 8 123 456 78",
+        "--shop-address",
+        "Mannerheimintie 12, 00100 Helsinki",
+        "--json",
+    )
+    assert contacts.returncode == 0, contacts.stderr
+    assert json.loads(contacts.stdout)["changed"] == ["business_contacts"]
+    (listed,) = json.loads(run(cli_env, "tenant", "list", "--json").stdout)
+    assert listed["business_contacts"] == {
+        "emails": ["info@shop.example"],
+        "phones": ["+358912345678", "+46812345678"],
+        "addresses": ["Mannerheimintie 12, 00100 Helsinki"],
+    }
+    # One list at a time; an empty value clears it.
+    cleared = run(cli_env, "tenant", "configure", "shop", "--shop-phone", "", "--json")
+    assert json.loads(cleared.stdout)["changed"] == ["business_contacts"]
+    (listed,) = json.loads(run(cli_env, "tenant", "list", "--json").stdout)
+    assert listed["business_contacts"]["phones"] == []
+    assert listed["business_contacts"]["emails"] == ["info@shop.example"]
+    refused = run(cli_env, "tenant", "configure", "shop", "--shop-email", "not-an-email")
+    assert refused.returncode == 1
+    assert refused.stderr == "error: an email address looks like info@shop.example\n"
+    run(cli_env, "tenant", "configure", "shop", "--shop-email", "", "--shop-address", "")
+    tenant = listed | {"business_contacts": {"emails": [], "phones": [], "addresses": []}}
     off = run(cli_env, "tenant", "configure", "shop", "--no-require-totp", "--json")
     assert json.loads(off.stdout)["changed"] == ["require_totp"]
     (after,) = json.loads(run(cli_env, "tenant", "list", "--json").stdout)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from botdesk.pii import EntityPatterns, EntityType, find_personal_data, redact_personal
+from botdesk.pii import EntityPatterns, EntityType, detect, find_personal_data, redact_personal
 from tests.cli import BOTDESK, cli_environment, run
 from tests.conftest import BACKENDS
 
@@ -145,6 +145,85 @@ def test_redaction_reads_foreign_phone_numbers_the_bot_does_not_need() -> None:
     assert redact_personal(text, EntityPatterns())[0] == "You can reach me at <PHONE>"
 
 
+# --- Disguised emails, network identifiers, secrets, the 5+ digit default ------------------
+
+NO_SHAPES = EntityPatterns()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "span", "value"),
+    [
+        ("my email is maija (at) example (dot) com", EntityType.EMAIL,
+         "maija (at) example (dot) com", "maija@example.com"),
+        ("maija[at]example.fi", EntityType.EMAIL, "maija[at]example.fi", "maija@example.fi"),
+        ("info (at) acme (dot) co (dot) uk", EntityType.EMAIL, "info (at) acme (dot) co (dot) uk",
+         "info@acme.co.uk"),
+        ("maija.v at gmail.com", EntityType.EMAIL, "maija.v at gmail.com", "maija.v@gmail.com"),
+        ("sähköposti maija ät example piste fi", EntityType.EMAIL, "maija ät example piste fi",
+         "maija@example.fi"),
+        ("maija snabel-a example punkt se", EntityType.EMAIL, "maija snabel-a example punkt se",
+         "maija@example.se"),
+        ("error from 192.168.1.10.", EntityType.IP_ADDRESS, "192.168.1.10", "192.168.1.10"),
+        ("proxy 10.0.0.1:8080 blocks", EntityType.IP_ADDRESS, "10.0.0.1:8080", "10.0.0.1"),
+        ("ip fe80::1ff:fe23:4567:890a", EntityType.IP_ADDRESS, "fe80::1ff:fe23:4567:890a",
+         "fe80::1ff:fe23:4567:890a"),
+        ("see https://shop.example/t?o=1&e=x.", EntityType.URL,
+         "https://shop.example/t?o=1&e=x", "https://shop.example/t?o=1&e=x"),
+        ("www.shop.example/cart#session-abc", EntityType.URL,
+         "www.shop.example/cart#session-abc", "www.shop.example/cart#session-abc"),
+        ("my password is Kissa123, I can't log in", EntityType.SECRET, "Kissa123", "Kissa123"),
+        ("salasanani on kissa koira", EntityType.SECRET, "kissa koira", "kissa koira"),
+        ("lösenordet: Sommar2024!", EntityType.SECRET, "Sommar2024!", "Sommar2024!"),
+        ("passordet mitt er hemmelig", EntityType.SECRET, "hemmelig", "hemmelig"),
+        ("pwd hunter2 ei toimi", EntityType.SECRET, "hunter2", "hunter2"),
+        ('my passcode "open sesame"', EntityType.SECRET, '"open sesame"', '"open sesame"'),
+        ("tunnussana Kalakukko", EntityType.SECRET, "Kalakukko", "Kalakukko"),
+        ("PIN-koodi on 4321", EntityType.SECRET, "4321", "4321"),
+        ("where is my order 7712345?", EntityType.NUMBER, "7712345", "7712345"),
+        ("asiakasnumero AB123456", EntityType.NUMBER, "123456", "123456"),
+    ],
+)  # fmt: skip
+def test_redaction_finds_what_detect_does_not(
+    text: str, kind: EntityType, span: str, value: str
+) -> None:
+    entities = find_personal_data(text, NO_SHAPES)
+    assert [(e.type, text[e.start : e.end], e.value) for e in entities] == [(kind, span, value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I forgot my password, how do I reset it?",
+        "password reset link doesn't work",
+        "Salasana ei toimi",
+        "lösenordet är fel",
+        "Jeg har glemt passordet mitt",
+        "PIN-koodi unohtui",
+        "meet at 12:30:45",
+        "version 2.0.1 of the app",
+        "look at verkkokauppa.com",
+        "https://shop.example/products/storm-jacket",
+        "toimitus 12.11.2026",
+        "order 1234",
+    ],
+)
+def test_cues_and_shapes_without_personal_data_are_left_alone(text: str) -> None:
+    assert find_personal_data(text, NO_SHAPES) == []
+
+
+def test_the_digit_default_is_for_redaction_and_the_index_not_for_slot_filling() -> None:
+    text = "where is my order 7712345? call me on 040 123 4567"
+    finnish = EntityPatterns(phone_regions=("FI",))
+    # The bot reads no order number it was not told the shape of...
+    assert [e.type for e in detect(text, finnish)] == [EntityType.PHONE]
+    # ...redaction masks the run, a phone number stays a phone number...
+    redacted, _ = redact_personal(text, finnish)
+    assert redacted == "where is my order <NUMBER>? call me on <PHONE>"
+    # ...and a shop that declared its shape gets exactly that, no default.
+    assert redact_personal("order 7712345", DEMO)[0] == "order 7712345"
+    assert redact_personal("order 47712345", DEMO)[0] == "order <ORDER_NUMBER>"
+
+
 # --- The CLI ------------------------------------------------------------------------------
 
 
@@ -230,7 +309,8 @@ def test_cli_uses_the_tenants_own_patterns(demo_env: dict[str, str]) -> None:
     assert demo["text"] == "tilaus <ORDER_NUMBER>, paketti <TRACKING_NUMBER>"
     bare = redact_lines(demo_env, "bare", line)
     assert bare.returncode == 0
-    assert json.loads(bare.stdout)["text"] == "tilaus 40012345, paketti JJFI12345678901234567"
+    # No declared shapes: the conservative default masks every run of 5+ digits instead.
+    assert json.loads(bare.stdout)["text"] == "tilaus <NUMBER>, paketti JJFI<NUMBER>"
     assert "has no bot content" in bare.stderr
 
 

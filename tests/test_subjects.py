@@ -316,3 +316,21 @@ def test_restricted_conversations_are_left_out_of_the_figures(
     admin = console(personas.alice.admin)  # type: ignore[operator]
     assert admin.subjects("acme", "restrict", "email", ALICE).status_code == 200
     assert total() == before - 2
+
+
+def test_a_shop_without_an_order_number_shape_finds_its_5_digit_runs(
+    api: httpx.Client, console: object, personas: Personas, bot: None
+) -> None:
+    # bobs has no bot content, so no declared order-number shape: any 5+ digit run may be one,
+    # and samples and logs mask it, so a data request by order number must find it too.
+    at_bobs = start_chat(api, "bobs", "en")
+    sent = at_bobs.send("my order 7712345 hasn't come, maija (at) example (dot) com")
+    assert sent.status_code == 201
+    # acme declared 8 digits starting with 4: its index keeps to that shape, as its bot does.
+    at_acme = start_chat(api, "acme", "en")
+    assert at_acme.send("my order 7712345 hasn't come").status_code == 201
+    bob = console(personas.bob.admin)  # type: ignore[operator]
+    assert at_bobs.id in bob.subjects("bobs", "find", "order_number", "7712345").text
+    assert at_bobs.id in bob.subjects("bobs", "find", "email", "maija@example.com").text
+    alice = console(personas.alice.admin)  # type: ignore[operator]
+    assert "0 conversations" in alice.subjects("acme", "find", "order_number", "7712345").text

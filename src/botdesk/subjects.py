@@ -49,6 +49,8 @@ ENTITY_KINDS = {
     EntityType.EMAIL: SubjectKind.EMAIL,
     EntityType.PHONE: SubjectKind.PHONE,
     EntityType.ORDER_NUMBER: SubjectKind.ORDER_NUMBER,
+    # A 5+ digit run in a shop with no declared order-number shape may be one (pii/numbers.py).
+    EntityType.NUMBER: SubjectKind.ORDER_NUMBER,
 }
 
 

@@ -38,7 +38,7 @@ from botdesk.errors import Conflict, NotFound
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
 from botdesk.orders.tracking import TrackContext
-from botdesk.pii import Entity, detect
+from botdesk.pii import Entity, detect, subject_identifiers
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.subjects import ENTITY_KINDS
@@ -97,8 +97,11 @@ def post_visitor_message(
     patterns = runtime.patterns_of(entry)
     # Button clicks carry our own label, not the shopper's words: nothing to find in them.
     entities = detect(text, patterns) if payload is None else []
+    # The index also files disguised emails and, where the shop declared no order-number
+    # shape, 5+ digit runs: a data request must find what samples and logs had to mask.
+    indexed = subject_identifiers(text, patterns, entities) if payload is None else []
     stored = store_visitor_message(
-        runtime, entry, conversation, cipher, text, client_message_id, entities
+        runtime, entry, conversation, cipher, text, client_message_id, indexed
     )
     if isinstance(stored, PostedMessage):
         return stored
@@ -193,7 +196,8 @@ def store_visitor_message(
 ) -> tuple[StoredMessage, ConversationStatus] | PostedMessage:
     """Step one: the visitor's message in one short transaction; (message, status now).
 
-    A retried send (same `client_message_id`) returns what the first one stored instead.
+    `entities` are what the blind index files (pii.subject_identifiers). A retried send (same
+    `client_message_id`) returns what the first one stored instead.
     """
     now = utcnow()
     try:

@@ -1,10 +1,14 @@
 """Improvement samples: a share of shoppers' questions, redacted before they are stored.
 
 Ingest is the only place personal data could leak into a sample, so it is the only place that
-writes them: the text goes through the full personal-data redactor (identifiers, names,
-addresses) first, and the row gets no conversation id, no visitor, and only the day it was
-collected. Conversations whose data subject restricted processing are never sampled; neither
-are quick-reply clicks (the label is our text, not the shopper's).
+writes them: the text goes through the full personal-data redactor first (pii.redact_sample:
+identifiers, names, addresses, disguised emails, IP addresses, URLs with parameters, secrets,
+and 5+ digit runs where the tenant declared no order-number shape), and the row gets no
+conversation id, no visitor, and only the day it was collected. A question the redactor is
+unsure of is not kept at all, and nothing records that it was asked. The shop's own declared
+contact details (Tenant.business_contacts) stay readable. Conversations whose data subject
+restricted processing are never sampled; neither are quick-reply clicks (the label is our
+text, not the shopper's).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from sqlalchemy.orm import Session
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.errors import Invalid
 from botdesk.models import QuestionSample, Tenant, utcnow
-from botdesk.pii import Entity, EntityPatterns, redact_personal
+from botdesk.pii import BusinessContacts, Entity, EntityPatterns, redact_sample
+from botdesk.subjects import phone_regions
 
 MAX_SAMPLE_CHARS = 1000
 _random = secrets.SystemRandom()
@@ -48,7 +53,10 @@ def maybe_sample(
     """Keep this question as a redacted sample with the tenant's probability; True if kept."""
     if question.restricted or tenant.sample_rate <= 0 or draw() >= tenant.sample_rate:
         return False
-    redacted, _entities = redact_personal(question.text, question.patterns, question.identifiers)
+    contacts = BusinessContacts.from_stored(tenant.business_contacts)
+    redacted = redact_sample(question.text, question.patterns, contacts, question.identifiers)
+    if redacted is None:
+        return False  # the redactor is unsure: not kept, and not counted anywhere either
     if callable(session):  # a Session only when a sample is kept (actions/bot_turns.py)
         session = session()
     session.add(
@@ -78,3 +86,43 @@ def set_sample_rate(session: Session, actor: Actor, tenant: Tenant, rate: float)
         target_id=tenant.id,
         rate=rate,
     )
+
+
+def set_business_contacts(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    *,
+    emails: Sequence[str] | None = None,
+    phones: Sequence[str] | None = None,
+    addresses: Sequence[str] | None = None,
+) -> bool:
+    """Declare the shop's own contact details, which samples keep readable; True if changed.
+
+    Each list given replaces the stored one (empty clears it); None keeps it. Phone numbers
+    without a country code are read in the tenant's languages' countries, as the blind index
+    reads them. The audit row names the setting, never the values.
+    """
+    current = BusinessContacts.from_stored(tenant.business_contacts)
+    try:
+        contacts = BusinessContacts.parse(
+            current.emails if emails is None else emails,
+            current.phones if phones is None else phones,
+            current.addresses if addresses is None else addresses,
+            phone_regions(tenant),
+        )
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    if contacts == current:
+        return False
+    tenant.business_contacts = contacts.to_stored()
+    record(
+        session,
+        actor,
+        AuditAction.TENANT_CONFIGURED,
+        tenant_id=tenant.id,
+        target_kind="tenant",
+        target_id=tenant.id,
+        settings=["business_contacts"],
+    )
+    return True

@@ -47,8 +47,8 @@ def tenant_patterns(slug: str) -> EntityPatterns:
         stored = store.latest_content(session, tenant.id)
     if stored is None:
         typer.echo(
-            f"warning: tenant {slug} has no bot content; order and tracking numbers are not "
-            "detected and phone numbers only with a country code",
+            f"warning: tenant {slug} has no bot content; order and tracking numbers are only "
+            "masked as runs of 5+ digits (<NUMBER>)",
             err=True,
         )
         return EntityPatterns()

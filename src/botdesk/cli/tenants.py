@@ -105,10 +105,26 @@ def tenant_configure(
         bool | None,
         typer.Option("--require-totp/--no-require-totp", help="Staff must use two-factor sign-in."),
     ] = None,
+    shop_email: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="The shop's own public email, kept readable in question samples "
+            "(repeatable; replaces the list; '' clears it)."
+        ),
+    ] = None,
+    shop_phone: Annotated[
+        list[str] | None,
+        typer.Option(help="The shop's own public phone number (as --shop-email)."),
+    ] = None,
+    shop_address: Annotated[
+        list[str] | None,
+        typer.Option(help="The shop's own street address (as --shop-email)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change a tenant's languages, retention, widget, handover and sign-in settings."""
+    """Change a tenant's languages, retention, widget, handover, sign-in and contact settings."""
     from botdesk import access
+    from botdesk.actions.samples import set_business_contacts
     from botdesk.actions.tenants import configure_handover, configure_tenant, set_require_totp
 
     # Read and check the file before touching the database: a typo is one line, not a rollback.
@@ -155,6 +171,17 @@ def tenant_configure(
             ]
         if require_totp is not None and set_require_totp(session, actor, tenant, require_totp):
             changed.append("require_totp")
+        if any(v is not None for v in (shop_email, shop_phone, shop_address)) and (
+            set_business_contacts(
+                session,
+                actor,
+                tenant,
+                emails=shop_email,
+                phones=shop_phone,
+                addresses=shop_address,
+            )
+        ):
+            changed.append("business_contacts")
     emit(
         {"tenant": slug, "changed": changed},
         as_json,
@@ -203,6 +230,7 @@ def tenant_list(as_json: JsonFlag = False) -> None:
                 "widget": t.widget,
                 "handover": t.handover,
                 "require_totp": t.require_totp,
+                "business_contacts": t.business_contacts,
             }
             for t in tenants
         ]

@@ -36,6 +36,10 @@ class Tenant(Base):
     handover: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Share of shoppers' questions (0-1) kept, redacted and unlinked, to improve the bot.
     sample_rate: Mapped[float] = mapped_column(Float, default=0.1)
+    # The shop's own public emails, phone numbers and addresses ({"emails": [...], "phones":
+    # [...], "addresses": [...]}), let through when question samples are redacted; validated
+    # by botdesk.pii.BusinessContacts.
+    business_contacts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Staff must have TOTP two-factor set up to work in this tenant.
     require_totp: Mapped[bool] = mapped_column(default=False)
     # The tenant key, wrapped by the master key identified by master_key_id (see keys.py).

@@ -155,3 +155,18 @@ def _after_cues(text: str) -> Iterator[Entity]:
         match = _AFTER_CUE_RE.match(text, cue.end())
         if match is not None:
             yield _entity(text, match.start(), match.end())
+
+
+# Doubt: an address cue with a number after it in the same sentence that no shape above took
+# ("my address is flat 3, the old mill", "osoite: kotikuja 7 c"): for dropping, not redacting.
+_DOUBT_CUE_RE = re.compile(
+    r"(?<!\w)(?:osoit\w*|kotiosoit\w*|toimitusosoit\w*|asun|adress\w*|leveransadress\w*"
+    r"|hemadress\w*|bor på|bor i|adresse\w*|leveringsadress\w*|address\w*|i live)"
+    r"(?!\w)[^.!?\n]{0,60}?[0-9]",
+    re.IGNORECASE,
+)
+
+
+def uncertain_addresses(text: str) -> list[tuple[int, int]]:
+    """Spans from an address cue to a digit after it, in already redacted text."""
+    return [match.span() for match in _DOUBT_CUE_RE.finditer(text)]

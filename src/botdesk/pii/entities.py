@@ -23,6 +23,12 @@ class EntityType(StrEnum):
     ADDRESS = "ADDRESS"
     # Only found where a postcode was asked for (find_postcodes), never by detect().
     POSTCODE = "POSTCODE"
+    # Redaction only (find_personal_data), like names: what a shopper should never have typed
+    # into a chat, and what a tenant without a declared order-number shape cannot tell apart.
+    IP_ADDRESS = "IP_ADDRESS"
+    URL = "URL"  # only a URL that carries parameters, credentials or a fragment
+    SECRET = "SECRET"  # noqa: S105 (a placeholder) the word(s) after "password", "PIN" …
+    NUMBER = "NUMBER"  # a run of 5+ digits, for a tenant that declared no order-number shape
 
 
 # Tie-break when two candidates cover exactly the same span: checksum-validated kinds first,
@@ -38,6 +44,10 @@ PRIORITY: dict[EntityType, int] = {
     EntityType.PERSON_NAME: 7,
     EntityType.ADDRESS: 8,
     EntityType.POSTCODE: 9,
+    EntityType.IP_ADDRESS: 10,
+    EntityType.URL: 11,
+    EntityType.SECRET: 12,
+    EntityType.NUMBER: 13,
 }
 
 

@@ -20,7 +20,14 @@ from collections.abc import Iterable, Iterator
 from enum import Enum
 
 from botdesk.pii.entities import Entity, EntityType
-from botdesk.pii.lexicon import BRANDS, FIRST_NAMES, NOT_NAMES, SURNAME_ENDINGS, SURNAMES
+from botdesk.pii.lexicon import (
+    BRANDS,
+    CITIES,
+    FIRST_NAMES,
+    NOT_NAMES,
+    SURNAME_ENDINGS,
+    SURNAMES,
+)
 
 _LETTERS = r"[^\W\d_]"
 # A word with internal hyphens or apostrophes: "Anna-Liisa", "O'Brien".
@@ -245,4 +252,85 @@ def _brand_spans(text: str) -> list[tuple[int, int]]:
         while start >= 0:
             spans.append((start, start + len(brand)))
             start = lowered.find(brand, start + 1)
+    return spans
+
+
+# --- Doubt: what the detector did not take, but a careful reader would not keep -------------
+
+_INTRODUCTIONS = _cue_regex(
+    (
+        "my name is", "my name's", "full name:", "name:", "nimeni on", "nimi on",
+        "minun nimeni on", "mun nimi on", "nimi:", "jag heter", "mitt namn är", "namnet är",
+        "namn:", "jeg heter", "mitt navn er", "navnet er", "navn:", "jeg hedder",
+        "mit navn er",
+    )
+)  # fmt: skip
+_SELF = _cue_regex(("i am", "i'm", "i\u2019m", "im", "olen", "oon", "minä olen", "mä oon",
+                    "jag är", "jeg er", "this is", "det är", "det er", "här är", "her er",
+                    "placed by", "bought by", "sent by", "picked up by", "collected by",
+                    "gjordes av", "gjord av", "beställd av", "beställdes av", "köpt av",
+                    "hämtas av", "bestilt av", "bestilt af", "kjøpt av", "købt af", "hentes av",
+                    "hentes af"))  # fmt: skip
+# The last one or two words of a message after a sentence ends: "Thanks for the help! Tom".
+_SIGNATURE_RE = re.compile(
+    rf"[.!?\n]\s*[-/~]?\s*((?:{_LETTERS}+(?:[{_APOSTROPHES_HYPHEN}]{_LETTERS}+)*\s?){{1,2}})"
+    r"[\s!.,:;)]*\Z"
+)
+_NAME_ENDINGS = ("nen", "sson", "ssen", "sen")
+
+
+def _looks_like_a_name(word: str) -> bool:
+    """A capitalised word a person is likely called: a known name, or a Nordic surname shape."""
+    key = _key(word)
+    if key.lower() in CITIES:
+        return False
+    return key in FIRST_NAMES or (
+        (key in SURNAMES or len(key) >= 6) and key.lower().endswith(_NAME_ENDINGS)
+    )
+
+
+def uncertain_names(text: str) -> list[tuple[int, int]]:
+    """Spans that may be a name the detector left: for dropping a sample, not for redacting.
+
+    Run on already redacted text (placeholders such as <PERSON_NAME> are not words):
+    - any word right after an introduction ("my name is", "nimeni on", "jag heter" …);
+    - a capitalised word after "I am"/"olen"/"jag är"/"this is"/"det er" or "placed by"/
+      "bestilt af" that is not a Finnish place case, or before "here"/"här"/"tässä";
+    - one or two capitalised words ending the message after a sentence: a signature;
+    - a capitalised known given name, or a surname-shaped word (-nen, -sson, -sen), inside a
+      sentence rather than at its start, unless it belongs to a brand or is a town.
+    """
+    spans: list[tuple[int, int]] = []
+    for cue in _INTRODUCTIONS.finditer(text):
+        word = _WORD_RE.match(text, cue.end())
+        if word is not None:
+            spans.append(word.span())
+    for cue in _SELF.finditer(text):
+        word = _WORD_RE.match(text, cue.end())
+        if (
+            word is not None
+            and _is_capitalised(word[0])
+            and not word[0].endswith(_FI_CASE_ENDINGS)
+            and word[0].lower() not in NOT_NAMES
+        ):
+            spans.append(word.span())
+    for match in _HERE_RE.finditer(text):
+        spans.append(match.span(1))
+    signature = _SIGNATURE_RE.search(text)
+    if signature is not None:
+        words = signature[1].split()
+        if all(_is_capitalised(w) and w.lower() not in NOT_NAMES for w in words) and not any(
+            w.lower() in CITIES for w in words
+        ):
+            spans.append(signature.span(1))
+    brands = _brand_spans(text)
+    for word in _WORD_RE.finditer(text):
+        if not _is_capitalised(word[0]) or not _looks_like_a_name(word[0]):
+            continue
+        before = text[: word.start()].rstrip(" \t\"'(\u201c\u00ab-")
+        if not before or before[-1] in ".!?:;\n":
+            continue  # sentences start with a capital: "Anna palautusohjeet" is "give"
+        if any(a <= word.start() < b for a, b in brands):
+            continue
+        spans.append(word.span())
     return spans

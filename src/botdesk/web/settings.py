@@ -1,4 +1,4 @@
-"""The tenant admin's settings page: opening hours, pre-chat form, agents, retention, privacy.
+"""The tenant admin's settings page: hours, pre-chat form, agents, retention, privacy, contacts.
 
 Each section is its own small form posting to its own URL, so a mistake in one section is shown
 next to it, with what the admin typed, while the others keep their stored values. Every value
@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 
 from botdesk import access
 from botdesk.actions.audit import Actor
+from botdesk.actions.samples import set_business_contacts
 from botdesk.actions.tenants import (
     MAX_RETENTION_DAYS,
     configure_handover,
@@ -30,6 +31,7 @@ from botdesk.api.deps import AdminStaff, CsrfToken, SessionDep
 from botdesk.errors import BotdeskError, Invalid, NotFound
 from botdesk.handover import FORM_FIELDS, WEEKDAYS, ConsentMode, FieldRule, HandoverPolicy
 from botdesk.models import Tenant
+from botdesk.pii import BusinessContacts
 from botdesk.web import page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -48,7 +50,9 @@ SAVED = {
     "agents": "Agent settings saved.",
     "retention": "Retention saved.",
     "privacy": "Privacy policy link saved.",
+    "contacts": "Shop contact details saved.",
 }
+_CONTACT_LISTS = ("emails", "phones", "addresses")
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})")  # noqa: RUF001
 _MAX_TOPICS = 40
 
@@ -103,6 +107,13 @@ def _view(tenant: Tenant, policy: HandoverPolicy) -> dict[str, Any]:
         "agent_mode": "request" if tenant.retention_agent_days is None else "days",
         "agent_days": str(tenant.retention_agent_days or ""),
         "privacy_policy_url": tenant.privacy_policy_url or "",
+        # One per line in a text area each.
+        "contacts": {
+            key: "\n".join(value)
+            for key, value in BusinessContacts.from_stored(tenant.business_contacts)
+            .to_stored()
+            .items()
+        },
     }
 
 
@@ -143,6 +154,8 @@ def _read(section: str, form: FormData, tenant: Tenant) -> dict[str, Any]:
             "agent_mode": field(form, "agent_mode"),
             "agent_days": field(form, "agent_days").strip(),
         }
+    if section == "contacts":
+        return {"contacts": {key: field(form, f"contacts-{key}") for key in _CONTACT_LISTS}}
     return {"privacy_policy_url": field(form, "privacy_policy_url").strip()}
 
 
@@ -239,6 +252,9 @@ def _save(section: str, session: Session, staff: access.StaffContext, values: An
             else _whole(values["agent_days"], "agent conversation retention", 1, MAX_RETENTION_DAYS)
         )
         configure_retention(session, actor, tenant, bot_days=bot_days, agent_days=agent_days)
+    elif section == "contacts":
+        lists = {key: values["contacts"][key].splitlines() for key in _CONTACT_LISTS}
+        set_business_contacts(session, actor, tenant, **lists)
     else:
         set_privacy_policy_url(session, actor, tenant, values["privacy_policy_url"])
 
