@@ -22,7 +22,7 @@ def test_migrate_then_manage_tenants_and_users(cli_env: dict[str, str]) -> None:
     assert "run `botdesk migrate`" in not_yet.stderr
     assert "Traceback" not in not_yet.stderr
 
-    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0008"
+    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0009"
     assert "no change" in run(cli_env, "migrate").stdout
 
     created = run(
@@ -267,6 +267,13 @@ def test_key_rotation_keeps_every_conversation_readable(
         ]
     after.close()  # type: ignore[attr-defined]
     assert texts[0] == "hello"
+    # The audit chains were re-signed with the rest: they verify under the new key only.
+    verified = run({**cli_env, "BOTDESK_MASTER_KEY": new_key}, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    # The shop's; the operator's chain begins with the rotation's own rows, under the new key.
+    assert "re-signed 1 audit chain(s)" in rotated.stdout
+    stale = run(cli_env, "audit", "verify")
+    assert stale.returncode == 1 and "signed under another master key" in stale.stderr
 
     (tmp_path / "third.key").write_text(generate_master_key())
     refused = run(

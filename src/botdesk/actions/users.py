@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.lockout import Refused, failed_check, lock_remaining, locked, note_failure
 from botdesk.actions.two_factor import spend_step
-from botdesk.errors import Conflict, Invalid
+from botdesk.errors import Conflict, Invalid, NotFound
 from botdesk.keys import KeyRing
 from botdesk.models import Membership, Role, StaffSession, Tenant, User, utcnow
 from botdesk.passwords import (
@@ -106,6 +106,28 @@ def grant_role(session: Session, actor: Actor, *, tenant: Tenant, user: User, ro
         target_id=user.id,
         role=role.value,
     )
+
+
+def revoke_role(session: Session, actor: Actor, *, tenant: Tenant, user: User) -> Role:
+    """Take away `user`'s role in `tenant`; returns the role they had.
+
+    Takes effect on their next request: every console request looks the membership up.
+    """
+    membership = session.get(Membership, (tenant.id, user.id))
+    if membership is None:
+        raise NotFound("that person has no role in this tenant")
+    role = membership.role
+    session.delete(membership)
+    record(
+        session,
+        actor,
+        AuditAction.USER_ROLE_REVOKED,
+        tenant_id=tenant.id,
+        target_kind="user",
+        target_id=user.id,
+        role=role.value,
+    )
+    return role
 
 
 SECOND_FACTOR_TIME = dt.timedelta(minutes=5)

@@ -1,4 +1,5 @@
-"""`botdesk tenant …` (create, configure, list) and `botdesk user …` (create, reset-2fa)."""
+"""`botdesk tenant …` (create, configure, list) and `botdesk user …` (create, grant, revoke,
+reset-2fa)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ tenant_app = typer.Typer(
 user_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Create staff accounts and reset their two-factor sign-in.",
+    help="Create staff accounts, grant and revoke roles, reset two-factor sign-in.",
 )
 
 
@@ -291,3 +292,48 @@ def user_reset_2fa(
         f"two-factor sign-in reset for {email.strip().lower()}; {ended} session(s) ended. "
         "They can sign in with their password and set it up again under Account.",
     )
+
+
+def _staff_by_email(session: Any, email: str) -> Any:
+    from sqlalchemy import select
+
+    from botdesk.actions.users import normalise_email
+    from botdesk.models import User
+
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise fail("no staff account has that email")
+    return user
+
+
+@user_app.command("grant")
+def user_grant(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug to give the role in.")],
+    role: Annotated[Role, typer.Option(help="Role in the tenant (replaces any they had).")],
+) -> None:
+    """Give a staff member a role in a tenant (audited)."""
+    from botdesk import access
+    from botdesk.actions.users import grant_role
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenant_row = access.tenant_by_slug(session, tenant)
+        user = _staff_by_email(session, email)
+        grant_role(session, Actor.operator(), tenant=tenant_row, user=user, role=role)
+    typer.echo(f"{email.strip().lower()} is now {role.value} in {tenant}")
+
+
+@user_app.command("revoke")
+def user_revoke(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug to take the role away in.")],
+) -> None:
+    """Take a staff member's role in a tenant away, from their next request on (audited)."""
+    from botdesk import access
+    from botdesk.actions.users import revoke_role
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenant_row = access.tenant_by_slug(session, tenant)
+        user = _staff_by_email(session, email)
+        role = revoke_role(session, Actor.operator(), tenant=tenant_row, user=user)
+    typer.echo(f"{email.strip().lower()} is no longer {role.value} in {tenant}")
