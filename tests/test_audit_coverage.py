@@ -15,8 +15,10 @@ from sqlalchemy import select
 from botdesk.actions.audit_verify import verify_all
 from botdesk.models import AuditEntry
 from botdesk.runtime import Runtime
+from botdesk.web.console import COOKIE, csrf_token
 from tests.cli import cli_environment, run
-from tests.conftest import PASSWORD, Personas, start_chat
+from tests.conftest import PASSWORD, LiveServer, Personas, start_chat
+from tests.test_handover import queued_chat
 
 # The data-requests page's signed-in console (its fixture, imported).
 from tests.test_subjects import console  # noqa: F401
@@ -112,4 +114,31 @@ def test_role_grants_and_revocations_and_sample_exports_are_audited(
     exports = [r.details for r in rows if r.action == "samples.exported"]
     assert exports == [{"samples": 0, "since": None}, {"samples": 0, "since": "2026-01-01"}]
     assert all(r.actor_kind.value == "operator" for r in rows)
+    _all_chains_hold(runtime)
+
+
+def test_an_agents_reply_on_the_hot_path_is_sealed_after_its_commit(
+    api: httpx.Client, runtime: Runtime, personas: Personas, bot: None, server: LiveServer
+) -> None:
+    """The agent's reply is written on a plain connection (db.write), not a Session: its
+    audit row must reach the sealer all the same."""
+    with httpx.Client(base_url=server.url, timeout=10) as agent:
+        signed_in = agent.post(
+            "/console/login", data={"email": personas.alice.agent.email, "password": PASSWORD}
+        )
+        assert signed_in.status_code == 303
+        headers = {"X-CSRF-Token": csrf_token(agent.cookies[COOKIE])}
+
+        def post(path: str, body: object = None) -> httpx.Response:
+            return agent.post(
+                f"/console/api{path}", params={"tenant": "acme"}, json=body, headers=headers
+            )
+
+        assert post("/presence", {"status": "online"}).status_code == 200
+        chat = queued_chat(api)
+        assert post(f"/conversations/{chat.id}/accept").status_code == 200
+        start = _last_id(runtime)
+        assert post(f"/conversations/{chat.id}/messages", {"text": "Hello!"}).status_code == 201
+    (reply,) = _rows(runtime, start)
+    assert reply.action == "conversation.agent_replied"
     _all_chains_hold(runtime)

@@ -16,10 +16,11 @@ Design:
   left, and a row is sealed only while its seq is still NULL.
 - The hot path is not serialised: only sealers wait for a head lock, after the request has
   committed and off its thread. Each node has one sealer thread, woken by the commit hook in
-  db.py; one seal takes every row waiting, so under load one short transaction chains many.
+  db.py, which gathers commits for SEAL_DELAY and then seals every row waiting in one short
+  transaction per chain: under load one seal chains many rows.
 - Crashes: rows a node committed but never sealed (it died in between) stay unsealed until the
   periodic `audit.seal` job, under its lease, chains them. Until then a row is protected by
-  nothing: the window is the sealer's delay (milliseconds), or one job interval after a crash.
+  nothing: the window is the sealer's delay (about 50 ms), or one job interval after a crash.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 # The prev_hash of a chain's first row.
 GENESIS = "0" * 64
 SEAL_BATCH = 500
+# How long a woken sealer gathers further commits before it seals (the unsealed window).
+SEAL_DELAY = 0.05
 SIGNING_LABEL = "botdesk/audit-chain/v1"
 
 # What a row's hash covers, read the same way by the sealer and by verification. actor_kind and
@@ -269,12 +272,14 @@ def seal_pending(
 class AuditSealer:
     """A node's sealer: one thread that seals the chains a commit wrote to, soon after it."""
 
-    def __init__(self, db: Database, signer: ChainSigner) -> None:
+    def __init__(self, db: Database, signer: ChainSigner, delay: float = SEAL_DELAY) -> None:
         self.db = db
         self.signer = signer
+        self.delay = delay
         self._pending: set[uuid.UUID] = set()
         self._busy = False
         self._closed = False
+        self._hurry = False  # someone waits in flush(): seal now, not after the delay
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -296,6 +301,8 @@ class AuditSealer:
             with self._changed:
                 while not self._pending and not self._closed:
                     self._changed.wait()
+                # Gather what else commits meanwhile: one seal for many rows, not one each.
+                self._changed.wait_for(lambda: self._hurry or self._closed, self.delay)
                 if not self._pending:
                     return  # closed, and nothing left
                 chains, self._pending = self._pending, set()
@@ -316,7 +323,12 @@ class AuditSealer:
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every chain this node was told of is sealed; False on timeout."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout)
+            self._hurry = True
+            self._changed.notify_all()
+            try:
+                return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout)
+            finally:
+                self._hurry = False
 
     def close(self, timeout: float = 30.0) -> None:
         """Seal what is waiting, then stop the thread."""
