@@ -267,6 +267,13 @@ def test_key_rotation_keeps_every_conversation_readable(
         ]
     after.close()  # type: ignore[attr-defined]
     assert texts[0] == "hello"
+    # The audit chains were re-signed with the rest: they verify under the new key only.
+    verified = run({**cli_env, "BOTDESK_MASTER_KEY": new_key}, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    # The shop's; the operator's chain begins with the rotation's own rows, under the new key.
+    assert "re-signed 1 audit chain(s)" in rotated.stdout
+    stale = run(cli_env, "audit", "verify")
+    assert stale.returncode == 1 and "signed under another master key" in stale.stderr
 
     (tmp_path / "third.key").write_text(generate_master_key())
     refused = run(

@@ -10,6 +10,7 @@ A test that starts failing here means a change added a round trip to every messa
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,10 @@ def statements(runtime: Runtime) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The audit sealer chains rows in its own thread after the commit, off the request's
+        # path (actions/audit_chain.py): not part of what a message costs its request.
+        if threading.current_thread().name == "botdesk-audit-sealer":
+            return
         if _STATEMENT.match(statement):
             seen.append(statement.split(None, 1)[0].upper() + " " + _table(statement))
 

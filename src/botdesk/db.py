@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ from botdesk.models import BotContent, Tenant
 
 _PENDING_EVENTS = "botdesk.pending_events"
 _HOLDS_WRITE_LOCK = "botdesk.holds_write_lock"
+_AUDITED_CHAINS = "botdesk.audited_chains"
 # As long as SQLite's own busy_timeout: a writer that waits longer gets "database is locked".
 WRITE_LOCK_TIMEOUT = 30.0
 log = logging.getLogger(__name__)
@@ -145,6 +147,8 @@ class Database:
         # Called in the committing thread before the broker hears of an event, so this node's
         # caches never serve what its own commit just changed (see tenant_cache.py).
         self.local_listeners: list[Callable[[Event], None]] = []
+        # Told, after a commit, which audit chains it wrote to (the node's sealer listens).
+        self.audit_listeners: list[Callable[[set[uuid.UUID]], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,6 +164,24 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """Like `read()`, but every statement sees the same snapshot (a long consistent read).
+
+        PostgreSQL: REPEATABLE READ. SQLite: an explicit deferred BEGIN, since the driver's
+        implicit one comes only before a write and each SELECT would see its own moment.
+        """
+        session = self._read_sessions()
+        try:
+            if self.read_engine is not self.engine:
+                session.connection().exec_driver_sql("BEGIN")
+            elif not self.is_sqlite:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            # (An in-memory SQLite database reads through the writer: BEGIN IMMEDIATE already.)
+            yield session
         finally:
             session.close()
 
@@ -195,12 +217,25 @@ class Database:
                 unit.close()
         for item in unit.events:
             self._announce(item)
+        if unit.audited:
+            self._audited(unit.audited)
 
     def _publish_pending(self, session: Session) -> None:
         # Published only once the rows are durable, so a subscriber that reads on
         # notification always finds what it was told about.
         for item in session.info.pop(_PENDING_EVENTS, []):
             self._announce(item)
+        chains = session.info.pop(_AUDITED_CHAINS, None)
+        if chains:
+            self._audited(chains)
+
+    def _audited(self, chains: set[uuid.UUID]) -> None:
+        for listener in self.audit_listeners:
+            try:
+                listener(chains)
+            except Exception:
+                # Best effort: the commit stands, and the seal job chains the rows later.
+                log.exception("the audit sealer could not be told of a commit")
 
     def _announce(self, item: Event) -> None:
         for listener in self.local_listeners:
@@ -238,6 +273,7 @@ class WriteUnit:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.events: list[Event] = []
+        self.audited: set[uuid.UUID] = set()
         self._session: Session | None = None
 
     def publish_after_commit(self, item: Event) -> None:
@@ -253,6 +289,7 @@ class WriteUnit:
         if self._session is not None:
             self._session.flush()
             self.events.extend(self._session.info.pop(_PENDING_EVENTS, []))
+            self.audited |= self._session.info.pop(_AUDITED_CHAINS, set())
 
     def close(self) -> None:
         if self._session is not None:
@@ -284,6 +321,12 @@ def _queue_tenant_changed(session: Session, tenant_id: Any) -> None:
 
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING_EVENTS, None)
+    session.info.pop(_AUDITED_CHAINS, None)
+
+
+def note_audited(session: Session, chain_id: uuid.UUID) -> None:
+    """This transaction wrote a row to an audit chain; its sealer hears of it after commit."""
+    session.info.setdefault(_AUDITED_CHAINS, set()).add(chain_id)
 
 
 def publish_after_commit(session: Session, item: Event) -> None:

@@ -190,9 +190,32 @@ def _purge_sessions(runtime: Runtime, now: dt.datetime, keep_alive: KeepAlive) -
     return {"staff_sessions": deleted}
 
 
+def _seal_audit(runtime: Runtime, _now: dt.datetime, keep_alive: KeepAlive) -> dict[str, int]:
+    # Each node seals its own commits at once; this chains what a crashed node left behind.
+    from botdesk.actions.audit_chain import seal_pending
+
+    return {"sealed": seal_pending(runtime.db, runtime.audit.signer, keep_alive)}
+
+
+def _purge_audit(runtime: Runtime, now: dt.datetime, keep_alive: KeepAlive) -> dict[str, int]:
+    from botdesk.actions.audit_retention import purge_audit
+
+    deleted = purge_audit(
+        runtime.db,
+        runtime.audit.signer,
+        now=now,
+        days=runtime.settings.audit_retention_days,
+        batch_size=runtime.settings.retention_batch_size,
+        keep_alive=keep_alive,
+    )
+    return {"audit_rows": sum(deleted.values())}
+
+
 CONVERSATIONS_JOB = Job("retention.conversations", _purge_conversations)
 SESSIONS_JOB = Job("retention.staff_sessions", _purge_sessions)
-JOBS = (CONVERSATIONS_JOB, SESSIONS_JOB)
+AUDIT_SEAL_JOB = Job("audit.seal", _seal_audit)
+AUDIT_RETENTION_JOB = Job("retention.audit", _purge_audit)
+JOBS = (CONVERSATIONS_JOB, SESSIONS_JOB, AUDIT_SEAL_JOB, AUDIT_RETENTION_JOB)
 
 
 class JobRunner:

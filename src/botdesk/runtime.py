@@ -16,6 +16,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import select
 
+from botdesk.actions.audit_chain import AuditSealer, ChainSigner
 from botdesk.actions.connectors import HealthRecorder
 from botdesk.bot.registry import BotRegistry
 from botdesk.bot.responder import Responder
@@ -49,9 +50,13 @@ class Runtime:
     clients: ClientAddresses = field(init=False)
     orders: OrderDesk = field(init=False)
     limits: RateLimits = field(init=False)
+    audit: AuditSealer = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
+        # Links each commit's audit rows into their tenant's chain, off the request's path.
+        self.audit = AuditSealer(self.db, ChainSigner(self.keyring))
+        self.db.audit_listeners.append(self.audit.notify)
         self.tenants = TenantCache(self.db, self.keyring, settings.tenant_cache_seconds)
         self.clients = ClientAddresses(settings.trusted_proxies)
         self.limits = RateLimits(settings, self.keyring.derive("botdesk/rate-limit-keys/v1"))
@@ -135,6 +140,7 @@ class Runtime:
 
     def close(self) -> None:
         self.workers.shutdown(wait=True)
+        self.audit.close()  # after the workers' last commits, before the engine goes
         self.orders.shutdown()
         self.bots.finish_saving()
         self.db.broker.close()

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     run_jobs_in_app: bool = True
     retention_interval_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 3600
     retention_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # Audit rows older than this are deleted behind a signed checkpoint (docs/audit.md).
+    audit_retention_days: Annotated[int, Field(ge=30, le=36_500)] = 730
     # How long a node trusts what it cached of a tenant when no change event reached it (a CLI
     # change on a single node without Redis); see tenant_cache.py.
     tenant_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0

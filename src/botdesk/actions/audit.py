@@ -1,5 +1,9 @@
 """Writing the audit log. Every named action calls `record` in its own transaction.
 
+`record` only adds the row: it takes no lock and reads no chain head, so audited writes never
+wait for one another. The row is linked into its tenant's hash chain after the commit, by the
+node's sealer (actions/audit_chain.py, whose header explains the design).
+
 `AuditAction` is the catalogue of action names (documented in docs/audit.md); the stored
 strings are its values and never change, since existing rows and queries rely on them.
 """
@@ -13,7 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from botdesk.models import ActorKind, AuditEntry
+from botdesk.db import note_audited
+from botdesk.models import OPERATOR_CHAIN, ActorKind, AuditEntry
 
 
 class AuditAction(StrEnum):
@@ -131,6 +136,16 @@ class AuditAction(StrEnum):
     SUBJECT_ERASE_REQUESTED = "subject.erase_requested"
     """Erasure of everything found for a subject was requested."""
 
+    # Improvement samples
+    SAMPLES_EXPORTED = "samples.exported"
+    """The operator exported a tenant's redacted question samples (how many, from when)."""
+
+    # The audit log itself
+    AUDIT_PURGED = "audit.purged"
+    """Retention deleted the oldest audit rows behind a signed checkpoint (count, last seq)."""
+    AUDIT_CHAINS_RESIGNED = "audit.chains_resigned"
+    """Master-key rotation re-signed the chains' heads and checkpoints."""
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -183,6 +198,7 @@ def record(
         if not ok:
             # A programming error, caught by tests: audit details must stay free of personal data.
             raise ValueError(f"audit detail {key!r} must be a short identifier, not {type(value)}")
+    note_audited(session, tenant_id or OPERATOR_CHAIN)
     session.add(
         AuditEntry(
             tenant_id=tenant_id,

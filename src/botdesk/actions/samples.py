@@ -13,12 +13,14 @@ text, not the shopper's).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from botdesk import access
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.errors import Invalid
 from botdesk.models import QuestionSample, Tenant, utcnow
@@ -126,3 +128,21 @@ def set_business_contacts(
         settings=["business_contacts"],
     )
     return True
+
+
+def export_samples(
+    session: Session, actor: Actor, tenant: Tenant, since: dt.date | None
+) -> Sequence[QuestionSample]:
+    """A tenant's samples, oldest first, for export; the export itself is audited."""
+    samples = access.question_samples(session, tenant.id, since)
+    record(
+        session,
+        actor,
+        AuditAction.SAMPLES_EXPORTED,
+        tenant_id=tenant.id,
+        target_kind="tenant",
+        target_id=tenant.id,
+        samples=len(samples),
+        since=since.isoformat() if since else None,
+    )
+    return samples

@@ -15,11 +15,11 @@ from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.db import publish_after_commit
 from botdesk.errors import NotFound
 from botdesk.events import staff_access_changed
-from botdesk.models import Membership, StaffSession, Tenant, User, utcnow
+from botdesk.models import Membership, Role, StaffSession, Tenant, User, utcnow
 
 
-def revoke_role(session: Session, actor: Actor, *, tenant: Tenant, user: User) -> None:
-    """Remove `user`'s role in `tenant`; NotFound if they had none there."""
+def revoke_role(session: Session, actor: Actor, *, tenant: Tenant, user: User) -> Role:
+    """Remove `user`'s role in `tenant` and return it; NotFound if they had none there."""
     membership = session.get(Membership, (tenant.id, user.id))
     if membership is None:
         raise NotFound("that person has no role in this tenant")
@@ -35,6 +35,7 @@ def revoke_role(session: Session, actor: Actor, *, tenant: Tenant, user: User) -
         role=role.value,
     )
     publish_after_commit(session, staff_access_changed(user.id, tenant.id))
+    return role
 
 
 def disable_user(session: Session, actor: Actor, user: User) -> int:

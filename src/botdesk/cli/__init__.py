@@ -139,7 +139,12 @@ def key_generate() -> None:
 def key_rotate(
     old_key_file: Annotated[Path, typer.Option(help="File holding the master key being retired.")],
 ) -> None:
-    """Re-wrap every tenant key (and re-seal staff TOTP secrets) under the configured key."""
+    """Re-wrap every tenant key (and re-seal staff TOTP secrets) under the configured key.
+
+    The audit chains' heads and checkpoints are re-signed too; restart every node with the new
+    key afterwards, since a node still on the old one cannot extend them.
+    """
+    from botdesk.actions.audit_retention import resign_chains
     from botdesk.actions.tenants import rewrap_tenant_keys
     from botdesk.actions.two_factor import reseal_totp_secrets
     from botdesk.keys import KeyRing
@@ -152,9 +157,10 @@ def key_rotate(
             raise fail(str(exc), 2) from None
         moved = rewrap_tenant_keys(session, runtime.keyring, old, Actor.operator())
         resealed = reseal_totp_secrets(session, runtime.keyring, old, Actor.operator())
+        resigned = resign_chains(session, runtime.keyring, old, Actor.operator())
     typer.echo(
         f"re-wrapped {moved} tenant key(s) and re-sealed {resealed} two-factor secret(s); "
-        "the old master key can now be destroyed"
+        f"re-signed {resigned} audit chain(s); the old master key can now be destroyed"
     )
 
 
@@ -163,6 +169,7 @@ def main() -> None:
 
 
 # Registered last: the sub-command modules import the helpers above.
+from botdesk.cli.audit import audit_app  # noqa: E402
 from botdesk.cli.canned import canned_app  # noqa: E402
 from botdesk.cli.connectors import tenant_connect  # noqa: E402, F401 (registers commands)
 from botdesk.cli.content import content_app, nlu_app  # noqa: E402
@@ -181,4 +188,5 @@ app.add_typer(pii_app, name="pii")
 app.add_typer(retention_app, name="retention")
 app.add_typer(samples_app, name="samples")
 app.add_typer(subject_app, name="subject")
+app.add_typer(audit_app, name="audit")
 app.command()(worker)

@@ -28,6 +28,7 @@ def samples_export(
 ) -> None:
     """Print the samples as JSON lines: collected_on, language, text, intent, confidence."""
     from botdesk import access
+    from botdesk.actions.samples import export_samples
 
     try:
         start = dt.date.fromisoformat(since) if since else None
@@ -35,7 +36,7 @@ def samples_export(
         raise fail("--since must be a date like 2026-11-01", 2) from None
     with runtime_for_cli() as runtime, runtime.db.session() as session:
         tenant = access.tenant_by_slug(session, slug)
-        for sample in access.question_samples(session, tenant.id, start):
+        for sample in export_samples(session, Actor.operator(), tenant, start):
             typer.echo(
                 json.dumps(
                     {

@@ -1,4 +1,5 @@
-"""`botdesk tenant …` (create, configure, list) and `botdesk user …` (create, reset-2fa)."""
+"""`botdesk tenant …` (create, configure, list) and `botdesk user …` (create, grant, revoke,
+reset-2fa)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ tenant_app = typer.Typer(
 user_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Create staff accounts and reset their two-factor sign-in.",
+    help="Create staff accounts, grant and revoke roles, reset two-factor sign-in.",
 )
 
 
@@ -327,6 +328,23 @@ def _staff_member(session: Any, email: str) -> Any:
     return user
 
 
+@user_app.command("grant")
+def user_grant(
+    email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug to give the role in.")],
+    role: Annotated[Role, typer.Option(help="Role in the tenant (replaces any they had).")],
+) -> None:
+    """Give a staff member a role in a tenant (audited)."""
+    from botdesk import access
+    from botdesk.actions.users import grant_role
+
+    with runtime_for_cli() as runtime, runtime.db.session() as session:
+        tenant_row = access.tenant_by_slug(session, tenant)
+        user = _staff_member(session, email)
+        grant_role(session, Actor.operator(), tenant=tenant_row, user=user, role=role)
+    typer.echo(f"{email.strip().lower()} is now {role.value} in {tenant}")
+
+
 @user_app.command("revoke")
 def user_revoke(
     email: Annotated[str, typer.Argument(help="Login email of the staff member.")],
@@ -339,11 +357,11 @@ def user_revoke(
 
     with runtime_for_cli() as runtime, runtime.db.session() as session:
         user = _staff_member(session, email)
-        revoke_role(
+        role = revoke_role(
             session, Actor.operator(), tenant=access.tenant_by_slug(session, tenant), user=user
         )
-        data = {"id": str(user.id), "tenant": tenant}
-    emit(data, as_json, f"role in {tenant} removed")
+        data = {"id": str(user.id), "tenant": tenant, "role": role.value}
+    emit(data, as_json, f"{email.strip().lower()} is no longer {role.value} in {tenant}")
 
 
 @user_app.command("disable")

@@ -1,7 +1,7 @@
 """The database schema. Importing this package registers every table on `Base.metadata`."""
 
 from botdesk.models.agents import AgentPresence, CannedReply, Presence
-from botdesk.models.audit import ActorKind, AuditEntry
+from botdesk.models.audit import OPERATOR_CHAIN, ActorKind, AuditChain, AuditEntry
 from botdesk.models.base import Base, Retention, utcnow
 from botdesk.models.bot import BotContent, BotModel, ExampleEmbedding
 from botdesk.models.conversations import (
@@ -22,9 +22,11 @@ from botdesk.models.tenants import SUPPORTED_LANGUAGES, Tenant
 from botdesk.models.users import Membership, Role, StaffSession, User
 
 __all__ = [
+    "OPERATOR_CHAIN",
     "SUPPORTED_LANGUAGES",
     "ActorKind",
     "AgentPresence",
+    "AuditChain",
     "AuditEntry",
     "Base",
     "BotContent",

@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0010"
 # 0009 is being written on another branch; until it lands this follows 0008.
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
