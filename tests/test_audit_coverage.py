@@ -17,7 +17,7 @@ from botdesk.models import AuditEntry
 from botdesk.runtime import Runtime
 from botdesk.web.console import COOKIE, csrf_token
 from tests.cli import cli_environment, run
-from tests.conftest import PASSWORD, LiveServer, Personas, start_chat
+from tests.conftest import PASSWORD, LiveServer, Personas, console_sign_in, start_chat
 from tests.test_handover import queued_chat
 
 # The data-requests page's signed-in console (its fixture, imported).
@@ -50,9 +50,7 @@ def test_the_console_audits_sign_ins_transcript_reads_exports_and_erasures(
 ) -> None:
     start = _last_id(runtime)
     chat = start_chat(api, "acme", "en")
-    wrong = api.post(
-        "/console/login", data={"email": personas.alice.admin.email, "password": "wrong one"}
-    )
+    wrong = console_sign_in(api, personas.alice.admin.email, "wrong one")
     assert wrong.status_code == 401
     admin = console(personas.alice.admin)  # type: ignore[operator]
     page = admin.client.get(f"/console/conversations/{chat.id}")
@@ -123,9 +121,7 @@ def test_an_agents_reply_on_the_hot_path_is_sealed_after_its_commit(
     """The agent's reply is written on a plain connection (db.write), not a Session: its
     audit row must reach the sealer all the same."""
     with httpx.Client(base_url=server.url, timeout=10) as agent:
-        signed_in = agent.post(
-            "/console/login", data={"email": personas.alice.agent.email, "password": PASSWORD}
-        )
+        signed_in = console_sign_in(agent, personas.alice.agent.email)
         assert signed_in.status_code == 303
         headers = {"X-CSRF-Token": csrf_token(agent.cookies[COOKIE])}
 
