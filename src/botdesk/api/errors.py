@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from botdesk.errors import BotdeskError, NotFound, SignedOut
 from botdesk.keys import KeyDestroyed
@@ -99,12 +100,17 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
         return error_response(422, "invalid", "the request is not valid", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI says 400 for a JSON body that is not UTF-8; any unreadable JSON is 422.
+            return error_response(422, "invalid_json", "the request body is not valid JSON")
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed(request))
         return response
 
     @app.exception_handler(Exception)
@@ -119,3 +125,16 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
             request.url.path,
         )
         return error_response(500, "internal", f"internal error (incident {incident})")
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the path answers: Starlette's 405 names only the first route's."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if (
+            isinstance(route, Route)
+            and route.methods
+            and route.matches(request.scope)[0] != Match.NONE
+        ):
+            methods |= route.methods
+    return sorted(methods)

@@ -7,16 +7,19 @@ import re
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from botdesk.actions.users import EMAIL_PATTERN, SPACES
 from botdesk.models import Conversation, ConversationStatus, SenderKind, Tenant
 from botdesk.transcripts import StoredMessage
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def plain_text(value: str) -> str:
+def plain_text(value: object) -> object:
     """Text a person could have typed: no NUL byte, no lone UTF-16 surrogate (#13)."""
+    if not isinstance(value, str):
+        return value  # not text at all: pydantic's own check says so
     # JSON may spell both ("\u0000", "\ud800"); neither is a character a shopper writes, a
     # surrogate cannot even be encoded to UTF-8, and PostgreSQL refuses NUL in text.
     if "\x00" in value:
@@ -26,7 +29,12 @@ def plain_text(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(plain_text)]
+# Before pydantic's own checks: a pattern or length check would refuse a lone surrogate as
+# "unable to parse raw data", which says less.
+PlainText = Annotated[str, BeforeValidator(plain_text)]
+# Something to say: the routes strip a message and refuse it when nothing is left, and the
+# schema says so, so that a client (or a fuzzer) knows before sending. (\S searched anywhere.)
+SOME_TEXT = r"\S"
 
 
 class StartConversationIn(BaseModel):
@@ -76,7 +84,9 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: PlainText = Field(
-        description="What the visitor wrote (plain text; never rendered as HTML)."
+        min_length=1,
+        pattern=SOME_TEXT,
+        description="What the visitor wrote (plain text; never rendered as HTML).",
     )
     client_message_id: str | None = Field(
         default=None,
@@ -95,7 +105,10 @@ class EmailIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: PlainText = Field(
-        max_length=254, description="Where to send the transcript; used once, never stored."
+        max_length=254,
+        # The address check the server makes (users.EMAIL_PATTERN), around optional spaces.
+        pattern=rf"^[{SPACES}]*{EMAIL_PATTERN.pattern.strip('^$')}[{SPACES}]*$",
+        description="Where to send the transcript; used once, never stored.",
     )
 
 
