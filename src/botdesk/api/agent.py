@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from botdesk.api.deps import (
     StaffRequestDep,
     staff_in,
 )
-from botdesk.api.schemas import SOME_TEXT, ErrorOut, MessageOut, PlainText
+from botdesk.api.schemas import INPUT, SOME_TEXT, ErrorOut, MessageOut, PlainText
 from botdesk.errors import Invalid, TooLarge
 from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
 from botdesk.runtime import Runtime
@@ -118,7 +118,7 @@ def state(staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep) -> dict
 
 
 class PresenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
     status: Presence
 
 
@@ -177,7 +177,7 @@ def accept(
 
 
 class TextIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
     text: PlainText = Field(min_length=1, max_length=20000, pattern=SOME_TEXT)
     client_message_id: str | None = Field(default=None, max_length=64)
 
@@ -239,7 +239,7 @@ def note(
 
 
 class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
     agent_id: uuid.UUID
 
 
@@ -260,7 +260,7 @@ assert get_args(Outcome) == agents.OUTCOMES  # the action's list, spelled for th
 
 
 class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
     outcome: Outcome
 
 
@@ -299,7 +299,8 @@ def _email_reply(
 def canned_replies(
     staff: CurrentStaff,
     session: SessionDep,
-    language: Annotated[str | None, Query(max_length=8)] = None,
+    # A language code, or nothing: never text that reaches the query (a NUL was a 500 there).
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
 ) -> JSONResponse:
     """The tenant's canned replies for the agents' console script (the admins' page: web/)."""
     replies = access.canned_replies_for(session, staff, language)

@@ -18,8 +18,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 
 from botdesk.errors import BotdeskError, NotFound, SignedOut
 from botdesk.keys import KeyDestroyed
@@ -113,6 +115,12 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
             response.headers["Allow"] = ", ".join(_allowed(request))
         return response
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The client left mid-body, or BodySizeLimit cut an oversized one off and has answered
+        # 413 itself: no one hears this answer, and it is no incident.
+        return Response(status_code=400)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
@@ -130,11 +138,7 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
 def _allowed(request: Request) -> list[str]:
     """Every method the path answers: Starlette's 405 names only the first route's."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if (
-            isinstance(route, Route)
-            and route.methods
-            and route.matches(request.scope)[0] != Match.NONE
-        ):
-            methods |= route.methods
+    for context in iter_route_contexts(request.app.routes):  # included routers' routes too
+        if context.methods and compile_path(str(context.path))[0].match(request.url.path):
+            methods |= set(context.methods)
     return sorted(methods)

@@ -13,6 +13,8 @@ from botdesk.actions.users import EMAIL_PATTERN, SPACES
 from botdesk.models import Conversation, ConversationStatus, SenderKind, Tenant
 from botdesk.transcripts import StoredMessage
 
+# A request body is what the document says, no more: unknown fields are refused.
+INPUT = ConfigDict(extra="forbid")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -32,13 +34,25 @@ def plain_text(value: object) -> object:
 # Before pydantic's own checks: a pattern or length check would refuse a lone surrogate as
 # "unable to parse raw data", which says less.
 PlainText = Annotated[str, BeforeValidator(plain_text)]
-# Something to say: the routes strip a message and refuse it when nothing is left, and the
-# schema says so, so that a client (or a fuzzer) knows before sending. (\S searched anywhere.)
-SOME_TEXT = r"\S"
+# Something to say: the routes strip() a message and refuse it when nothing is left, and the
+# schema says so, so that a client (or a fuzzer) knows before sending. The spaces are spelled
+# out, as strip() knows them: `\S` means another set in each regex dialect (#13).
+_SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+SOME_TEXT = "[^" + "".join(f"\\u{ord(c):04x}" for c in _SPACES) + "]"
+
+
+def _a_number(value: object) -> object:
+    if isinstance(value, str | bool):  # pydantic would take "5" and true for 5 and 1
+        raise ValueError("must be a number")
+    return value
+
+
+# A JSON number as the document says (2.0 is an integer too); never a string or a boolean.
+JsonInt = Annotated[int, BeforeValidator(_a_number)]
 
 
 class StartConversationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     language: PlainText | None = Field(
         default=None,
@@ -81,7 +95,7 @@ class StartConversationOut(BaseModel):
 
 
 class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     text: PlainText = Field(
         min_length=1,
@@ -102,7 +116,7 @@ class MessageIn(BaseModel):
 
 
 class EmailIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     email: PlainText = Field(
         max_length=254,

@@ -23,10 +23,10 @@ from botdesk.actions.canned_replies import (
 )
 from botdesk.api.deps import AdminStaff, CsrfToken, CurrentStaff, SessionDep
 from botdesk.errors import BotdeskError
-from botdesk.web import page
+from botdesk.web import PLAIN_FORM, page
 from botdesk.web.settings import FormDep, field, sentence
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 LanguageQuery = Annotated[str | None, Query(max_length=8)]
 SAVED = {
     "created": "Canned reply added.",

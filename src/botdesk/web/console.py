@@ -35,10 +35,11 @@ from botdesk.actions.users import (
 from botdesk.api.deps import COOKIE, CsrfToken, CurrentStaff, RuntimeDep, SessionDep, csrf_token
 from botdesk.models import ConversationStatus
 from botdesk.runtime import Runtime
+from botdesk.web import PLAIN_FORM
 from botdesk.web import page as _page
 from botdesk.web.throttle import throttle_for
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 PENDING_COOKIE = "botdesk_sign_in"  # the pending second-factor step
 
 
