@@ -37,6 +37,7 @@ from botdesk.actions.users import create_user
 from botdesk.api.errors import is_console_page
 from botdesk.models import Role, User
 from botdesk.runtime import Runtime
+from tests.app_log import app_log, assert_clean
 from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, start_chat
 from tests.test_route_isolation import (
     BODIES,
@@ -68,6 +69,7 @@ KEEP = {"csrf"}
 # A route that imitates a merchant's order API, in that API's own error shape.
 OWN_SHAPE = {("GET", "/demo-merchant/{slug}/orders/{number}")}
 SIGN_IN = "/console/login"
+PHONE, EMAIL = "+358 40 123 4567", "pia.virtanen@example.fi"  # a shopper's, in the chat
 
 
 @dataclass
@@ -308,7 +310,7 @@ def test_bad_input_on_every_route_is_a_clear_4xx_never_a_500(
     app = server.server.config.app
     assert isinstance(app, FastAPI)
     chat: VisitorChat = start_chat(api, "acme", "en")
-    assert chat.send("where is my parcel").status_code == 201
+    assert chat.send(f"where is my parcel? {PHONE}, {EMAIL}").status_code == 201
     attack = Attack(
         api,
         values={
@@ -328,13 +330,18 @@ def test_bad_input_on_every_route_is_a_clear_4xx_never_a_500(
     assert len(by_key) >= 40, by_key  # FastAPI's routes, whose parameters the probes read
     # Signing out last: until then every console probe has a live session behind it.
     walk.sort(key=lambda e: e.key == ("POST", "/console/logout"))
-    for endpoint in walk:
-        for probe in probes_for(endpoint, by_key.get(endpoint.key), attack.admin, attack.limit):
-            attack.send(endpoint, probe)
+    with app_log() as log:
+        for endpoint in walk:
+            for probe in probes_for(endpoint, by_key.get(endpoint.key), attack.admin, attack.limit):
+                attack.send(endpoint, probe)
     assert attack.failures == [], f"{len(attack.failures)} bad answers:\n" + "\n".join(
         attack.failures
     )
     assert attack.sent >= 900, attack.sent
+    # What the attack sent that is a person's never reaches the log, nor does any raw control
+    # character it sent (NUL, ESC, CR in paths, queries and bodies).
+    assert any("erased conversation" in line for line in log), log  # the capture works
+    assert_clean(log, [PHONE, EMAIL, "someone@example.com", mallory.email, PASSWORD, "not it"])
 
 
 def _routes_by_key(app: FastAPI) -> dict[tuple[str, str], Any]:

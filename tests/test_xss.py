@@ -30,6 +30,7 @@ from botdesk.actions.users import create_user
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.models import Presence, Role, User
 from botdesk.runtime import Runtime
+from tests.app_log import app_log, assert_clean
 from tests.conftest import MINI_CONTENT, PASSWORD, LiveServer, VisitorChat, start_chat
 from tests.test_route_isolation import sign_in
 
@@ -52,7 +53,8 @@ SCAN = r"""
     for (const node of root.querySelectorAll("*")) {
       const tag = node.tagName.toLowerCase();
       // The pages' own scripts are files of ours: /static/console.js, /widget.js.
-      const ours = tag === "script" && /^\/(static\/|widget\.js)/.test(node.getAttribute("src") || "");
+      const src = node.getAttribute("src") || "";
+      const ours = tag === "script" && /^\/(static\/|widget\.js)/.test(src);
       if (["script", "iframe", "object", "embed", "base", "meta", "frame", "portal"]
           .includes(tag) && !node.closest("head") && !ours) {
         found.push(tag + " element");
@@ -213,8 +215,14 @@ def test_no_payload_runs_in_the_widget_or_the_console(
     api: httpx.Client, server: LiveServer, runtime: Runtime, watched: tuple[Any, list[str]]
 ) -> None:
     page, dialogs = watched
-    chat, admin = seed(api, runtime)
-    agent_side(api, server, chat, admin)
+    with app_log() as log:
+        chat, admin = seed(api, runtime)
+        agent_side(api, server, chat, admin)
+        the_pages(page, dialogs, chat, admin)
+    assert_clean(log, [admin.email, "shopper@example.com", PASSWORD])
+
+
+def the_pages(page: Any, dialogs: list[str], chat: VisitorChat, admin: User) -> None:
     armed = payloads()
 
     # The widget on the shop page, resuming the shopper's conversation: every message of it.

@@ -124,13 +124,14 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
-        # Type and route only: exception messages can quote personal data.
+        # Type and route only: exception messages can quote personal data, and so can a path
+        # (/conversations/<what someone typed>), so the route's template stands for it.
         log.error(
             "incident %s: %s on %s %s",
             incident,
             type(exc).__name__,
             request.method,
-            request.url.path,
+            _template(request),
         )
         return error_response(500, "internal", f"internal error (incident {incident})")
 
@@ -142,3 +143,12 @@ def _allowed(request: Request) -> list[str]:
         if context.methods and compile_path(str(context.path))[0].match(request.url.path):
             methods |= set(context.methods)
     return sorted(methods)
+
+
+def _template(request: Request) -> str:
+    """The path template of the route that answered (`/console/canned/{reply_id}`)."""
+    route = request.scope.get("route")
+    for context in iter_route_contexts(request.app.routes):
+        if context.original_route is route:
+            return str(context.path)
+    return "(no route)"
