@@ -36,6 +36,8 @@ def raised_rate_limits() -> dict[str, str]:
     from botdesk.rate_limits import Limit
 
     return {f"BOTDESK_{limit.setting.upper()}": "100000000/minute" for limit in Limit}
+
+
 VENV_BIN = ROOT / ".venv" / "bin"
 NOFILE = 20_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")

@@ -8,6 +8,7 @@ the day it is added. Each one is called with acme's real ids in its path:
   token for their own session, so a refusal is about the tenant and not about CSRF: once asking
   for tenant acme outright (`?tenant=acme`), once in their own tenant with acme's ids,
 - with another conversation's visitor token (one of bob's shop, and another of acme's),
+- with acme's own people's dead sessions: one past its expiry, one signed out and replayed,
 
 and must refuse, without any of acme's data in the answer. Only routes in `PUBLIC` (each with
 its reason) may answer anyone. A path parameter the walker has no real value for fails the test,
@@ -16,6 +17,8 @@ so a new route cannot slip through with a made-up id; a PUBLIC entry naming no r
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import re
 import uuid
@@ -28,12 +31,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from sqlalchemy import update
 from starlette.routing import Mount, Route
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from botdesk.models import User
+from botdesk.models import StaffSession, User, utcnow
+from botdesk.runtime import Runtime
 from tests.conftest import PASSWORD, LiveServer, Personas, VisitorChat, console_sign_in, start_chat
 
 WS = "WS"  # the "method" of a WebSocket route
@@ -412,8 +417,28 @@ class Walk:
             self.fail(endpoint, caller, f"socket let in ({kind} {str(value)[:200]})")
 
 
+def dead_sessions(
+    api: httpx.Client, server: LiveServer, runtime: Runtime, personas: Personas
+) -> list[Caller]:
+    """acme's agent with a session past its expiry; acme's admin's session, signed out."""
+    expired = sign_in(server, personas.alice.agent, "acme's agent, session expired")
+    assert expired.cookie is not None
+    with runtime.db.session() as session:
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.token_hash == hashlib.sha256(expired.cookie.encode()).digest())
+            .values(expires_at=utcnow() - dt.timedelta(seconds=1))
+        )
+    ended = sign_in(server, personas.alice.admin, "acme's admin, signed out")
+    out = api.post("/console/logout", data={"csrf": ended.csrf}, headers=ended.headers())
+    assert out.status_code == 303
+    for caller in (expired, ended):  # the same cookie opened the console a moment ago
+        assert api.get("/console/account", headers=caller.headers()).status_code == 303
+    return [expired, ended]
+
+
 def test_every_route_refuses_the_other_tenant_no_one_and_other_tokens(
-    api: httpx.Client, server: LiveServer, personas: Personas, world: World
+    api: httpx.Client, server: LiveServer, personas: Personas, world: World, runtime: Runtime
 ) -> None:
     app = server.server.config.app
     assert isinstance(app, FastAPI)
@@ -429,15 +454,18 @@ def test_every_route_refuses_the_other_tenant_no_one_and_other_tokens(
         Caller("a token of bob's shop", token=world.bobs.token),
         Caller("another acme conversation's token", token=world.other_acme.token),
     ]
+    dead = dead_sessions(api, server, runtime, personas)
     walked: set[tuple[str, str]] = set()
     for endpoint in routes:
         if endpoint.key in PUBLIC:
             continue
         walked.add(endpoint.key)
         if endpoint.method == WS:
-            walk_socket(walk, endpoint, no_one, outsiders, tokens)
+            walk_socket(walk, endpoint, no_one, outsiders + dead, tokens)
             continue
         walk.refuse(endpoint, no_one)
+        for caller in dead:  # acme's own people, but their sessions are over
+            walk.refuse(endpoint, caller, tenant="acme")
         if endpoint.visitor:
             walk.token_looks_like_no_conversation(endpoint, tokens)
         else:
@@ -614,3 +642,147 @@ def test_a_site_acme_has_not_allowed_cannot_tell_its_conversations_from_missing_
         "a foreign site tells acme's conversations from missing ones (and learns the shop):\n"
         + "\n".join(differ)
     )
+
+
+@dataclass
+class Canaries:
+    """A third shop whose every piece of data carries a canary no one else may ever be shown."""
+
+    slug: str
+    chat: VisitorChat
+    other: VisitorChat  # another shopper of the same shop
+    admin: Caller
+    reply_id: str
+    texts: tuple[str, ...]
+
+    def params(self) -> dict[str, str]:
+        return {
+            "conversation_id": self.chat.id,
+            "reply_id": self.reply_id,
+            "slug": "acme",  # a shop's widget settings (its name too) are public by design
+            "number": "40012345",
+            "user_id": self.admin.user_id,
+            "section": "privacy",
+        }
+
+
+@pytest.fixture
+def canaries(
+    api: httpx.Client, server: LiveServer, runtime: Runtime, personas: Personas
+) -> Canaries:
+    from botdesk import access
+    from botdesk.actions.agents import set_presence
+    from botdesk.actions.audit import Actor
+    from botdesk.actions.tenants import create_tenant
+    from botdesk.actions.users import create_user
+    from botdesk.models import Presence, Role
+
+    bird = uuid.uuid4().hex[:10]
+    names = {
+        what: f"{what}{bird}"
+        for what in ("shop", "agent", "said", "typed", "noted", "canned", "mail")
+    }
+    slug = f"canary-{bird}"
+    with runtime.db.session() as session:
+        tenant = create_tenant(
+            session,
+            runtime.keyring,
+            Actor.operator(),
+            slug=slug,
+            name=names["shop"],
+            languages=["en"],
+        )
+        user = create_user(
+            session,
+            Actor.operator(),
+            email=f"{names['mail']}@example.com",
+            display_name=names["agent"],
+            password=PASSWORD,
+            tenant=tenant,
+            role=Role.ADMIN,
+        )
+    with runtime.db.session() as session:
+        staff = access.staff_context(session, session.merge(user), slug)
+        set_presence(session, staff, Presence.ONLINE)
+    admin = sign_in(server, user, "the canary shop's admin", slug)
+    chat = start_chat(api, slug, "en")
+    assert chat.send(f"where is my parcel {names['said']}").status_code == 201
+    assert api.post(f"/api/v1/conversations/{chat.id}/handover", headers=chat.auth).is_success
+    form = {"email": f"{names['typed']}@example.com", "topic": "order"}
+    sent = api.post(f"/api/v1/conversations/{chat.id}/handover/form", json=form, headers=chat.auth)
+    assert sent.status_code == 200, sent.text
+    console, own = f"/console/api/conversations/{chat.id}", {"tenant": slug}
+    assert api.post(f"{console}/accept", params=own, headers=admin.headers()).status_code == 200
+    note = api.post(
+        f"{console}/notes", params=own, headers=admin.headers(), json={"text": names["noted"]}
+    )
+    assert note.status_code == 201, note.text
+    added = api.post(
+        "/console/canned",
+        params=own,
+        data={"csrf": admin.csrf, "shortcut": "bird", "language": "en", "text": names["canned"]},
+        headers=admin.headers(),
+    )
+    assert added.status_code == 303, added.text
+    replies = api.get("/console/api/canned", params=own, headers=admin.headers()).json()
+    # Each canary is where the shop keeps it: the console shows the shop's own people all of it.
+    shown = api.get(console, params=own, headers=admin.headers()).text
+    assert all(names[k] in shown for k in ("said", "typed", "noted", "agent")), shown[:500]
+    return Canaries(
+        slug,
+        chat,
+        start_chat(api, slug, "en"),
+        admin,
+        next(r["id"] for r in replies if r["text"] == names["canned"]),
+        tuple(names.values()),
+    )
+
+
+def test_no_one_else_is_ever_shown_another_shops_canaries(
+    api: httpx.Client, server: LiveServer, personas: Personas, canaries: Canaries
+) -> None:
+    """Every route, with the canary shop's ids, as acme's people (in acme and asking for the
+    canary shop), as no one, as acme's shopper and as the canary shop's other shopper: no
+    answer carries a canary (its message, form, note, canned reply, name or agent's name)."""
+    app = server.server.config.app
+    assert isinstance(app, FastAPI)
+    alice_admin = sign_in(server, personas.alice.admin, "acme's admin", "acme")
+    alice_agent = sign_in(server, personas.alice.agent, "acme's agent", "acme")
+    anyone = [
+        Caller("no one"),
+        Caller("acme's shopper", token=start_chat(api, "acme", "en").token),
+        Caller("the canary shop's other shopper", token=canaries.other.token),
+    ]
+    shown: list[str] = []
+    probes = 0
+
+    def look(endpoint: Endpoint, caller: Caller, tenant: str | None) -> None:
+        nonlocal probes
+        body = BODIES.get(endpoint.key)
+        probes += 1
+        response = api.request(
+            endpoint.method,
+            fill(endpoint, canaries.params()),
+            params={"tenant": tenant} if tenant else None,
+            headers=caller.headers(),
+            **(body(caller) if body else {}),
+        )
+        if seen := [c for c in canaries.texts if c in response.text]:
+            shown.append(f"{endpoint} as {caller.name} (?tenant={tenant}): {seen}")
+
+    for endpoint in endpoints(app):
+        if endpoint.method == WS or (endpoint.key in OWN_ACCOUNT and endpoint.method != "GET"):
+            continue
+        for caller in anyone:
+            look(endpoint, caller, None)
+        for caller in (alice_admin, alice_agent):
+            look(endpoint, caller, canaries.slug)  # asking for the canary shop outright
+            # In acme, with the canary shop's ids; acme's own pages and searches, looked at.
+            if (
+                OWNED_PARAMS & set(endpoint.params)
+                or endpoint.method == "GET"
+                or endpoint.key in SEARCHES
+            ):
+                look(endpoint, caller, "acme")
+    assert shown == [], "canaries shown to the wrong people:\n" + "\n".join(shown)
+    assert probes >= 200, probes

@@ -26,6 +26,7 @@ from botdesk.api import (
     agent,
     agent_stream,
     demo_merchant,
+    deps,
     errors,
     handover,
     health,
@@ -98,6 +99,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    document = app.openapi
+    app.openapi = lambda: deps.declare_csrf(document())  # type: ignore[method-assign]
     errors.install(app, page=web.error_page)
     app.add_middleware(OriginPolicy)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)

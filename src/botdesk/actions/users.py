@@ -44,15 +44,19 @@ from botdesk.passwords import (
 )
 from botdesk.two_factor import accepted_step
 
-# Deliberately loose: the real check is that mail arrives; this only catches typos.
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
+# Deliberately loose: the real check is that mail arrives; this only catches typos. Spaces are
+# spelled out, not `\s`: the API document carries this pattern (api/schemas.py), and regex
+# dialects disagree on what `\s` is (Python's has \x1c-\x1f, JavaScript's has U+FEFF).
+SPACES = r" \t\n\r\f\v"  # inside a regex character class
+_PART = rf"[^@{SPACES}]"
+EMAIL_PATTERN = re.compile(rf"^{_PART}{{1,64}}@{_PART}{{1,189}}\.{_PART}{{2,63}}$")
 
 
 def normalise_email(email: str) -> str:
-    email = email.strip().lower()
-    if not EMAIL_PATTERN.fullmatch(email):
+    email = email.strip(" \t\n\r\f\v")
+    if not EMAIL_PATTERN.fullmatch(email):  # before lower(), which can lengthen ("İ")
         raise Invalid("that does not look like an email address")
-    return email
+    return email.lower()
 
 
 def create_user(

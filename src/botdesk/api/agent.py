@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,13 +29,18 @@ from botdesk.api.deps import (
     StaffRequestDep,
     staff_in,
 )
-from botdesk.api.schemas import MessageOut, PlainText, visible
+from botdesk.api.schemas import INPUT, SOME_TEXT, ErrorOut, MessageOut, PlainText, visible
 from botdesk.errors import Conflict, Invalid, TooLarge
 from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher
 
-router = APIRouter(prefix="/console/api", include_in_schema=False)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 422)
+}
+# In the OpenAPI document beside the visitor API, so its authentication is declared and tested
+# (tests/test_schemathesis.py); it is the console's own API, not an integration surface.
+router = APIRouter(prefix="/console/api", tags=["console"], responses=_ERRORS)
 _S = ConversationStatus
 
 
@@ -112,7 +118,7 @@ def state(staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep) -> dict
 
 
 class PresenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
     status: Presence
 
 
@@ -171,8 +177,8 @@ def accept(
 
 
 class TextIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: PlainText = Field(max_length=20000)
+    model_config = INPUT
+    text: PlainText = Field(min_length=1, max_length=20000, pattern=SOME_TEXT)
     client_message_id: str | None = Field(default=None, max_length=64)
 
 
@@ -233,7 +239,7 @@ def note(
 
 
 class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
     agent_id: uuid.UUID
 
 
@@ -249,9 +255,13 @@ def transfer(
     return {"assigned_agent_id": str(body.agent_id)}
 
 
+Outcome = Literal["resolved", "unresolved", "follow_up", "spam"]
+assert get_args(Outcome) == agents.OUTCOMES  # the action's list, spelled for the schema
+
+
 class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcome: str = Field(max_length=20)
+    model_config = INPUT
+    outcome: Outcome
 
 
 @router.post("/conversations/{conversation_id}/close")
@@ -283,3 +293,20 @@ def _email_reply(
     with runtime.db.read() as session:
         staff = staff_in(session, request)
     agents.answer_offline_message(runtime, staff, conversation_id, text)
+
+
+@router.get("/canned")
+def canned_replies(
+    staff: CurrentStaff,
+    session: SessionDep,
+    # A language code, or nothing: never text that reaches the query (a NUL was a 500 there).
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
+) -> JSONResponse:
+    """The tenant's canned replies for the agents' console script (the admins' page: web/)."""
+    replies = access.canned_replies_for(session, staff, language)
+    body = [
+        {"id": str(r.id), "shortcut": r.shortcut, "language": r.language, "text": r.text}
+        for r in replies
+    ]
+    # Staff data: never kept by a browser or proxy cache after sign-out.
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -13,9 +13,10 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 from sqlalchemy.orm import Session
 
 from botdesk import access
@@ -31,6 +32,31 @@ EXPIRED = "this form has expired; reload the page and try again"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
+# How each route authenticates, for the OpenAPI document (and the API docs' Authorize button).
+# auto_error is off: these declare and never refuse; the checks are the dependencies below,
+# which read the same header and cookie themselves.
+VISITOR_TOKEN = HTTPBearer(
+    scheme_name="visitorToken",
+    description="The conversation's visitor token, as returned when it was started: "
+    "it opens that one conversation and nothing else.",
+    auto_error=False,
+)
+STAFF_SESSION = APIKeyCookie(
+    name=COOKIE,
+    scheme_name="staffSession",
+    description="A console session (sign in at /console/login). Requests that change "
+    f"something also send the session's CSRF token in {CSRF_HEADER}.",
+    auto_error=False,
+)
+CSRF = APIKeyHeader(
+    name=CSRF_HEADER,
+    scheme_name="csrfToken",
+    description="The console session's CSRF token (shown in every console page's forms).",
+    auto_error=False,
+)
+# A route anyone may call says so in the document: `security: []` (no declaration means unsure).
+PUBLIC: dict[str, Any] = {"security": []}
+
 
 # Plain dependencies are async: FastAPI runs a sync one in the thread pool, a hop per request.
 async def _runtime(request: Request) -> Runtime:
@@ -44,6 +70,7 @@ def _session(runtime: Annotated[Runtime, Depends(_runtime)]) -> Iterator[Session
 
 
 async def _visitor_token(
+    _declared: Annotated[object, Security(VISITOR_TOKEN)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
     scheme, _, token = (authorization or "").partition(" ")
@@ -83,7 +110,9 @@ def signed_in(session: Session, token: str | None) -> StaffSession:
     return StaffSession(user, token)
 
 
-def _signed_in(request: Request, session: SessionDep) -> StaffSession:
+def _signed_in(
+    request: Request, session: SessionDep, _declared: Annotated[object, Security(STAFF_SESSION)]
+) -> StaffSession:
     return signed_in(session, request.cookies.get(COOKIE))
 
 
@@ -109,7 +138,11 @@ def staff_in(session: Session, request: StaffRequest) -> access.StaffContext:
     return access.staff_context(session, found.user, request.tenant)
 
 
-async def _staff_request(request: Request, tenant: str | None = None) -> StaffRequest:
+async def _staff_request(
+    request: Request,
+    _declared: Annotated[object, Security(STAFF_SESSION)],
+    tenant: str | None = None,
+) -> StaffRequest:
     return StaffRequest(request.cookies.get(COOKIE), request.headers.get(CSRF_HEADER), tenant)
 
 
@@ -158,6 +191,22 @@ def _admin_staff(staff: CurrentStaff) -> access.StaffContext:
 
 
 AdminStaff = Annotated[access.StaffContext, Depends(_admin_staff)]
+
+
+def declare_csrf(document: dict[str, Any]) -> dict[str, Any]:
+    """Staff writes need the session and its CSRF token together, which OpenAPI says as one
+    requirement naming both (FastAPI lists each security dependency as an alternative)."""
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            requirements = operation.get("security", [])
+            if method.upper() not in _SAFE_METHODS and {"staffSession": []} in requirements:
+                requirements.remove({"staffSession": []})
+                requirements.append({"staffSession": [], "csrfToken": []})
+                schemes = document["components"].setdefault("securitySchemes", {})
+                schemes["csrfToken"] = CSRF.model.model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                )
+    return document
 
 
 def _same(sent: str, expected: str) -> bool:

@@ -18,7 +18,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 
 from botdesk.errors import BotdeskError, NotFound, RateLimited, SignedOut
 from botdesk.keys import KeyDestroyed
@@ -103,23 +106,53 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
         return error_response(422, "invalid", "the request is not valid", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI says 400 for a JSON body that is not UTF-8; any unreadable JSON is 422.
+            return error_response(422, "invalid_json", "the request body is not valid JSON")
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed(request))
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The client left mid-body, or BodySizeLimit cut an oversized one off and has answered
+        # 413 itself: no one hears this answer, and it is no incident.
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
-        # Type and route only: exception messages can quote personal data.
+        # Type and route only: exception messages can quote personal data, and so can a path
+        # (/conversations/<what someone typed>), so the route's template stands for it.
         log.error(
             "incident %s: %s on %s %s",
             incident,
             type(exc).__name__,
             request.method,
-            request.url.path,
+            _template(request),
         )
         return error_response(500, "internal", f"internal error (incident {incident})")
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the path answers: Starlette's 405 names only the first route's."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):  # included routers' routes too
+        if context.methods and compile_path(str(context.path))[0].match(request.url.path):
+            methods |= set(context.methods)
+    return sorted(methods)
+
+
+def _template(request: Request) -> str:
+    """The path template of the route that answered (`/console/canned/{reply_id}`)."""
+    route = request.scope.get("route")
+    for context in iter_route_contexts(request.app.routes):
+        if context.original_route is route:
+            return str(context.path)
+    return "(no route)"

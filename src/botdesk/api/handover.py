@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from botdesk.actions.handover import (
     HandoverForm,
@@ -17,13 +17,13 @@ from botdesk.actions.handover import (
     submit_form,
 )
 from botdesk.api.deps import RuntimeDep, VisitorToken
-from botdesk.api.schemas import ErrorOut, PlainText
+from botdesk.api.schemas import INPUT, ErrorOut, JsonInt, PlainText
 from botdesk.errors import Conflict
 from botdesk.handover import ConsentMode, FormKind, WaitEstimate
 from botdesk.models import ConversationStatus
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 404, 409, 422)
+    code: {"model": ErrorOut} for code in (401, 404, 409, 413, 422)
 }
 router = APIRouter(prefix="/api/v1", tags=["handover"], responses=_ERRORS)
 
@@ -90,19 +90,19 @@ class HandoverOut(BaseModel):
 
 
 class FormIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     email: PlainText | None = Field(default=None, max_length=1000)
     order_number: PlainText | None = Field(default=None, max_length=1000)
     topic: PlainText | None = Field(default=None, max_length=100)
     message: PlainText | None = Field(default=None, max_length=20000)
-    consent: bool = False
+    consent: StrictBool = False  # true, not "yes" or 1
 
 
 class RatingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
-    score: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")
+    score: JsonInt = Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")
 
 
 def _state(runtime: RuntimeDep, conversation_id: uuid.UUID, token: str) -> HandoverOut:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from botdesk import schema
 from botdesk.access import tenants_not_wrapped_by
-from botdesk.api.deps import RuntimeDep
+from botdesk.api.deps import PUBLIC, RuntimeDep
 from botdesk.broker import RedisBroker
 from botdesk.nlu import FusedBackend, LinearBackend, embeddings
 from botdesk.runtime import Runtime
@@ -19,7 +19,7 @@ from botdesk.runtime import Runtime
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is alive")
+@router.get("/healthz", summary="The process is alive", openapi_extra=PUBLIC)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -34,6 +34,7 @@ def _master_key_check(runtime: Runtime) -> str:
 @router.get(
     "/readyz",
     summary="The database is reachable and its schema is current; names the bot's backend",
+    openapi_extra=PUBLIC,
 )
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     checks: dict[str, Any] = {}

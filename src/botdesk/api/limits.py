@@ -1,10 +1,19 @@
-"""Refuse oversized request bodies before they are read into memory."""
+"""Refuse oversized request bodies before they are read into memory.
+
+A refusal first reads (and drops) the rest of a body that is not much over the limit: a server
+that answers and closes with the client's bytes unread makes the kernel reset the connection,
+and the client may then never see the 413 at all, only a broken connection (#13).
+"""
 
 from __future__ import annotations
 
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Read and dropped before answering 413; a client sending more than this beyond the limit is
+# not waited for.
+DRAIN_BYTES = 1 << 20
 
 
 class BodySizeLimit:
@@ -20,6 +29,8 @@ class BodySizeLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                if int(value) <= self.limit + DRAIN_BYTES:
+                    await _drain(receive, DRAIN_BYTES + self.limit)
                 await self._refuse(send)
                 return
         received = 0
@@ -28,15 +39,17 @@ class BodySizeLimit:
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
-            if message["type"] == "http.request" and not state["refused"]:
+            # Once the answer has begun, the app reads on only to hear a disconnect (a file
+            # response does): what it drops is not held, and cutting it off would cut the answer.
+            if message["type"] == "http.request" and not (state["refused"] or state["started"]):
                 received += len(message.get("body", b""))
                 if received > self.limit:
                     # Answer 413 ourselves and tell the app the client went away, so whatever
                     # the app makes of a half-read body (FastAPI says 400) is never sent.
-                    state["refused"] = True
-                    if not state["started"]:
-                        state["started"] = True
-                        await self._refuse(send)
+                    state["refused"] = state["started"] = True
+                    if message.get("more_body", False):
+                        await _drain(receive, DRAIN_BYTES)
+                    await self._refuse(send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -68,3 +81,13 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Receive, at_most: int) -> None:
+    """Read and drop the rest of the request body, up to `at_most` bytes."""
+    dropped = 0
+    while dropped <= at_most:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))

@@ -8,16 +8,21 @@ import unicodedata
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from botdesk.actions.users import EMAIL_PATTERN, SPACES
 from botdesk.models import Conversation, ConversationStatus, SenderKind, Tenant
 from botdesk.transcripts import StoredMessage
 
+# A request body is what the document says, no more: unknown fields are refused.
+INPUT = ConfigDict(extra="forbid")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def plain_text(value: str) -> str:
+def plain_text(value: object) -> object:
     """Text a person could have typed: no NUL byte, no lone UTF-16 surrogate (#13)."""
+    if not isinstance(value, str):
+        return value  # not text at all: pydantic's own check says so
     # JSON may spell both ("\u0000", "\ud800"); neither is a character a shopper writes, a
     # surrogate cannot even be encoded to UTF-8, and PostgreSQL refuses NUL in text.
     if "\x00" in value:
@@ -27,7 +32,24 @@ def plain_text(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(plain_text)]
+# Before pydantic's own checks: a pattern or length check would refuse a lone surrogate as
+# "unable to parse raw data", which says less.
+PlainText = Annotated[str, BeforeValidator(plain_text)]
+# Something to say: the routes strip() a message and refuse it when nothing is left, and the
+# schema says so, so that a client (or a fuzzer) knows before sending. The spaces are spelled
+# out, as strip() knows them: `\S` means another set in each regex dialect (#13).
+_SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+SOME_TEXT = "[^" + "".join(f"\\u{ord(c):04x}" for c in _SPACES) + "]"
+
+
+def _a_number(value: object) -> object:
+    if isinstance(value, str | bool):  # pydantic would take "5" and true for 5 and 1
+        raise ValueError("must be a number")
+    return value
+
+
+# A JSON number as the document says (2.0 is an integer too); never a string or a boolean.
+JsonInt = Annotated[int, BeforeValidator(_a_number)]
 
 
 def visible(text: str) -> bool:
@@ -37,7 +59,7 @@ def visible(text: str) -> bool:
 
 
 class StartConversationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     language: PlainText | None = Field(
         default=None,
@@ -80,10 +102,12 @@ class StartConversationOut(BaseModel):
 
 
 class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     text: PlainText = Field(
-        description="What the visitor wrote (plain text; never rendered as HTML)."
+        min_length=1,
+        pattern=SOME_TEXT,
+        description="What the visitor wrote (plain text; never rendered as HTML).",
     )
     client_message_id: str | None = Field(
         default=None,
@@ -99,10 +123,13 @@ class MessageIn(BaseModel):
 
 
 class EmailIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     email: PlainText = Field(
-        max_length=254, description="Where to send the transcript; used once, never stored."
+        max_length=254,
+        # The address check the server makes (users.EMAIL_PATTERN), around optional spaces.
+        pattern=rf"^[{SPACES}]*{EMAIL_PATTERN.pattern.strip('^$')}[{SPACES}]*$",
+        description="Where to send the transcript; used once, never stored.",
     )
 
 

@@ -17,7 +17,7 @@ from botdesk.actions.conversations import open_conversation
 from botdesk.actions.erasure import erase_conversation
 from botdesk.actions.messages import send_visitor_message
 from botdesk.actions.transcripts import email_transcript
-from botdesk.api.deps import RuntimeDep, VisitorToken
+from botdesk.api.deps import PUBLIC, RuntimeDep, VisitorToken
 from botdesk.api.schemas import (
     ConversationOut,
     EmailIn,
@@ -45,6 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["visitor"], responses=_ERRORS)
     status_code=status.HTTP_201_CREATED,
     response_model=StartConversationOut,
     summary="Start a conversation",
+    openapi_extra=PUBLIC,
 )
 async def start(
     slug: str, runtime: RuntimeDep, request: Request, body: StartConversationIn | None = None

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from botdesk import access
-from botdesk.api.deps import SessionDep
+from botdesk.api.deps import PUBLIC, SessionDep
 from botdesk.errors import NotFound
 
 WIDGET_JS = Path(__file__).resolve().parent.parent / "web" / "static" / "widget.js"
@@ -36,7 +36,10 @@ class WidgetConfigOut(BaseModel):
 
 
 @router.get(
-    "/api/v1/tenants/{slug}/widget", response_model=WidgetConfigOut, summary="Widget settings"
+    "/api/v1/tenants/{slug}/widget",
+    response_model=WidgetConfigOut,
+    summary="Widget settings",
+    openapi_extra=PUBLIC,
 )
 def widget_config(slug: str, session: SessionDep) -> WidgetConfigOut:
     tenant = access.tenant_by_slug(session, slug)

@@ -8,6 +8,7 @@ under the tenant key (see models/orders.py) and opened only in memory, on the no
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
@@ -144,11 +145,19 @@ def validate_config(
     extra = sorted(set(config.secrets) - set(wanted))
     if extra:
         raise ConfigInvalid(f"unexpected secret: {', '.join(extra)}")
+    # Tokens travel in HTTP headers, which carry ASCII only: anything else is a paste gone wrong
+    # (and made every look-up fail with an encoding error, #13).
+    garbled = sorted(name for name, value in config.secrets.items() if not _TOKEN.fullmatch(value))
+    if garbled:
+        raise ConfigInvalid(f"unreadable secret: {', '.join(garbled)}")
     url = httpx.URL(config.base_url)
     if url.scheme == "http" and not _allowed_literal(url.host, policy):
         # Secrets in clear text over the internet: only to a network the operator allowed.
         raise ConfigInvalid("base_url: use https:// (http:// only for an allowed network)")
     return config
+
+
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII, as systems issue them
 
 
 def _allowed_literal(host: str, policy: OutboundPolicy) -> bool:

@@ -29,9 +29,9 @@ from botdesk.api.deps import RuntimeDep, SessionDep, SignedInStaff, StaffSession
 from botdesk.errors import BotdeskError
 from botdesk.passwords import MIN_PASSWORD_CHARS
 from botdesk.runtime import Runtime
-from botdesk.web import page
+from botdesk.web import PLAIN_FORM, page
 
-router = APIRouter(prefix="/console/account", include_in_schema=False)
+router = APIRouter(prefix="/console/account", include_in_schema=False, dependencies=[PLAIN_FORM])
 
 DONE = {
     "totp-on": "Two-factor sign-in is on. You will be asked for a code each time you sign in.",

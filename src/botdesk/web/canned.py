@@ -1,7 +1,7 @@
 """Canned replies in the console: admins write them, agents read them and insert them in chats.
 
-The page is plain HTML forms; `GET /console/api/canned` hands the same list to the agents'
-console script as JSON, authenticated by the console's session cookie like the pages.
+The page is plain HTML forms; `GET /console/api/canned` (api/agent.py) hands the same list to
+the agents' console script as JSON.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from botdesk import access
@@ -23,10 +23,10 @@ from botdesk.actions.canned_replies import (
 )
 from botdesk.api.deps import AdminStaff, CsrfToken, CurrentStaff, SessionDep
 from botdesk.errors import BotdeskError
-from botdesk.web import page
+from botdesk.web import PLAIN_FORM, page
 from botdesk.web.settings import FormDep, field, sentence
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 LanguageQuery = Annotated[str | None, Query(max_length=8)]
 SAVED = {
     "created": "Canned reply added.",
@@ -134,17 +134,3 @@ def remove_canned_reply(reply_id: uuid.UUID, staff: AdminStaff, session: Session
     reply = access.canned_reply_for_admin(session, staff, reply_id)
     delete_canned_reply(session, Actor.staff(staff.user.id), reply)
     return _done(staff, "deleted")
-
-
-@router.get("/api/canned")
-def canned_replies_json(
-    staff: CurrentStaff, session: SessionDep, language: LanguageQuery = None
-) -> JSONResponse:
-    """The tenant's canned replies for the agents' console script (errors as JSON)."""
-    replies = access.canned_replies_for(session, staff, language)
-    body = [
-        {"id": str(r.id), "shortcut": r.shortcut, "language": r.language, "text": r.text}
-        for r in replies
-    ]
-    # Staff data: never kept by a browser or proxy cache after sign-out.
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -49,9 +49,10 @@ from botdesk.errors import Forbidden, RateLimited
 from botdesk.models import ConversationStatus
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
+from botdesk.web import PLAIN_FORM
 from botdesk.web import page as _page
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 PENDING_COOKIE = "botdesk_sign_in"  # the pending second-factor step
 LOGIN_COOKIE = "botdesk_login"  # the sign-in form's own CSRF secret (no session yet)
 LOGIN_FORM_SECONDS = 12 * 3600

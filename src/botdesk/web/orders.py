@@ -52,10 +52,10 @@ from botdesk.orders.model import OrderState
 from botdesk.orders.outbound import FailureKind, LookupFailed, OutboundPolicy
 from botdesk.orders.tracking import Health
 from botdesk.runtime import Runtime
-from botdesk.web import page
+from botdesk.web import PLAIN_FORM, page
 from botdesk.web.settings import FormDep, field, sentence
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 
 KINDS = {
     "shopify": ("Shopify", "The Admin API of your shop, read by a custom app."),
@@ -259,6 +259,10 @@ def friendly(message: str) -> str:
         if where == "missing secret":
             names = [SECRET_LABELS.get(name, name) for name in what.split(", ")]
             parts.append(f"enter the {' and the '.join(names)}")
+            continue
+        if where == "unreadable secret":
+            names = [SECRET_LABELS.get(name, name) for name in what.split(", ")]
+            parts.append(f"paste the {' and the '.join(names)} again: it has characters no key has")
             continue
         if what.startswith("String should match pattern"):
             what = (

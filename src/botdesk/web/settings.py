@@ -32,9 +32,9 @@ from botdesk.errors import BotdeskError, Invalid, NotFound
 from botdesk.handover import FORM_FIELDS, WEEKDAYS, ConsentMode, FieldRule, HandoverPolicy
 from botdesk.models import Tenant
 from botdesk.pii import BusinessContacts
-from botdesk.web import page
+from botdesk.web import PLAIN_FORM, page
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_NAMES = dict(zip(WEEKDAYS, _DAYS, strict=True))

@@ -28,10 +28,10 @@ from botdesk.errors import BotdeskError, Invalid
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.subjects import SubjectKind
-from botdesk.web import page
+from botdesk.web import PLAIN_FORM, page
 from botdesk.web.settings import FormDep, field, sentence
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[PLAIN_FORM])
 KIND_NAMES = {
     SubjectKind.EMAIL: "Email",
     SubjectKind.PHONE: "Phone",
