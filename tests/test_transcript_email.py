@@ -57,6 +57,11 @@ def test_bad_requests_to_mail_a_transcript(mailing_api: httpx.Client, personas: 
     assert (
         mailing_api.post(url, json={"email": "not-an-email"}, headers=chat.auth).status_code == 422
     )
+    # Found by Schemathesis: addresses the mail headers could not hold were a 500.
+    literal = mailing_api.post(url, json={"email": "a@[\U0001f3fb.mn.fi"}, headers=chat.auth)
+    assert literal.status_code == 422, literal.text
+    quoted = mailing_api.post(url, json={"email": 'x"y,z@b.cc'}, headers=chat.auth)
+    assert quoted.status_code == 202, quoted.text
     assert (
         mailing_api.post(
             url, json={"email": "a@example.com"}, headers={"Authorization": "Bearer wrong"}

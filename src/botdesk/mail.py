@@ -12,6 +12,7 @@ import os
 import smtplib
 import ssl
 import uuid
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -25,10 +26,20 @@ class MailUnavailable(Exception):
     """No SMTP server is configured, or it could not be reached or refused the message."""
 
 
+class Undeliverable(ValueError):
+    """No mail can be addressed to this (the address passed the form but not the mail headers)."""
+
+
 def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = settings.smtp_from
-    message["To"] = to
+    # Built from its parts, not parsed: a local part with quotes or commas ("a,b"@x.fi) is
+    # quoted as it must be, instead of being read as two addresses or none.
+    local, _, domain = to.rpartition("@")
+    try:
+        message["To"] = Address(username=local, domain=domain)
+    except (ValueError, AttributeError, IndexError):  # the email package's parse errors
+        raise Undeliverable("no mail can be addressed to that") from None
     message["Subject"] = subject
     message.set_content(body)
     if not settings.smtp_host:

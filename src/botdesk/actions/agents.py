@@ -32,7 +32,7 @@ from botdesk.events import (
     presence_changed,
     queue_changed,
 )
-from botdesk.mail import MailUnavailable, send_mail
+from botdesk.mail import MailUnavailable, Undeliverable, send_mail
 from botdesk.models import (
     AgentPresence,
     Conversation,
@@ -344,6 +344,8 @@ def answer_offline_message(
             subject=f"{staff.tenant.name}: {notice('answered_by_email', language)}",
             body=text,
         )
+    except Undeliverable:
+        raise Conflict("the shopper's email address cannot receive mail") from None
     except MailUnavailable:
         raise MailNotAvailable("email cannot be sent right now; try again later") from None
     with runtime.db.session() as session:

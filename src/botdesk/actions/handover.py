@@ -22,6 +22,7 @@ from botdesk import access, queue
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.conversations import append_message, transition
 from botdesk.actions.subjects import FORM_KINDS, index_values
+from botdesk.actions.users import EMAIL_PATTERN
 from botdesk.db import publish_after_commit
 from botdesk.errors import Conflict, Invalid
 from botdesk.events import queue_changed
@@ -33,7 +34,6 @@ from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, MessageContent, decrypt_all
 
 _S = ConversationStatus
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _ORDER_FALLBACK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$")
 PREFILL_SCAN = 100  # how many recent messages are searched for an email or order number
 
@@ -145,7 +145,7 @@ def _validate(
         limit = max_chars if spec.name == "message" else 254
         if len(value) > limit:
             errors[spec.name] = field_error("too_long", language)
-        elif spec.name == "email" and not _EMAIL.match(value):
+        elif spec.name == "email" and not EMAIL_PATTERN.fullmatch(value):
             errors[spec.name] = field_error("email", language)
         elif spec.name == "order_number" and not (order or _ORDER_FALLBACK).fullmatch(value):
             errors[spec.name] = field_error("order_number", language)

@@ -18,8 +18,8 @@ import uuid
 from botdesk import access
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.users import normalise_email
-from botdesk.errors import MailNotAvailable
-from botdesk.mail import MailUnavailable, send_mail
+from botdesk.errors import Invalid, MailNotAvailable
+from botdesk.mail import MailUnavailable, Undeliverable, send_mail
 from botdesk.models import SenderKind
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
@@ -114,6 +114,8 @@ def email_transcript(
     subject = _SUBJECT.get(language, _SUBJECT["en"]).format(shop=shop)
     try:
         send_mail(runtime.settings, to, subject, transcript_text(shop, language, messages))
+    except Undeliverable:
+        raise Invalid("that email address cannot receive mail") from None
     except MailUnavailable:
         raise MailNotAvailable(
             "email is not available right now; download the chat instead"

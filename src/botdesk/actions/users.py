@@ -49,7 +49,9 @@ from botdesk.two_factor import accepted_step
 # dialects disagree on what `\s` is (Python's has \x1c-\x1f, JavaScript's has U+FEFF).
 SPACES = r" \t\n\r\f\v"  # inside a regex character class
 _PART = rf"[^@{SPACES}]"
-EMAIL_PATTERN = re.compile(rf"^{_PART}{{1,64}}@{_PART}{{1,189}}\.{_PART}{{2,63}}$")
+# No domain literals ("a@[192.0.2.1]"): no shopper writes one, and mail headers choke on them.
+_DOMAIN = rf"[^@\[\]{SPACES}]"
+EMAIL_PATTERN = re.compile(rf"^{_PART}{{1,64}}@{_DOMAIN}{{1,189}}\.{_DOMAIN}{{2,63}}$")
 
 
 def normalise_email(email: str) -> str:
