@@ -11,15 +11,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from botdesk.actions.audit import Actor
 from botdesk.actions.staff_access import disable_user, enable_user, revoke_role
 from botdesk.actions.users import grant_role
 from botdesk.models import Role, Tenant, User
 from botdesk.runtime import Runtime
-from tests.conftest import PASSWORD, LiveServer, Personas, console_sign_in
+from tests.conftest import PASSWORD, LiveServer, Personas, console_sign_in, start_chat
 
 
 @pytest.fixture
@@ -179,3 +180,33 @@ def test_the_sign_in_form_refuses_a_post_it_did_not_serve(
         assert "botdesk_console" not in victim.cookies
     # The refusal served a fresh form, which works.
     assert console_sign_in(victim, user.email).status_code == 303
+
+
+def test_another_site_cannot_use_a_staff_members_cookie(
+    server: LiveServer, browsers: list[httpx.Client], personas: Personas, api: httpx.Client
+) -> None:
+    """Cross-site WebSocket hijacking and CSRF: the browser sends the cookie along, but a page
+    on another site gets neither the live stream nor a write."""
+    client = signed_in(server, browsers, personas.alice.agent)
+    url = server.url.replace("http://", "ws://") + "/console/stream?tenant=acme"
+    cookie = {"Cookie": f"botdesk_console={client.cookies['botdesk_console']}"}
+    evil = Origin("https://evil.example")
+    # Refused before the handshake completes: the browser's page never gets a socket.
+    with (
+        pytest.raises(InvalidStatus) as refused,
+        connect(url, origin=evil, additional_headers=cookie),
+    ):
+        pass
+    assert refused.value.response.status_code == 403
+    chat = start_chat(api, "acme", "en")
+    # A cross-site form post or fetch carries the cookie but cannot know the CSRF token.
+    for headers in ({}, {"X-CSRF-Token": "0" * 64}):
+        write = client.post(
+            "/console/api/presence?tenant=acme", json={"status": "online"}, headers=headers
+        )
+        assert write.status_code == 403, write.text
+    note = client.post(
+        f"/console/api/conversations/{chat.id}/notes?tenant=acme",
+        data={"text": "from evil"},
+    )
+    assert note.status_code == 403, note.text
