@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from botdesk.models import AuditEntry, Conversation, QuestionSample, SubjectKey
+from botdesk.rate_limits import RateLimits
 from botdesk.runtime import Runtime
 from botdesk.web.console import COOKIE, csrf_token
 from tests.cli import cli_environment, run
@@ -334,3 +335,14 @@ def test_a_shop_without_an_order_number_shape_finds_its_5_digit_runs(
     assert at_bobs.id in bob.subjects("bobs", "find", "email", "maija@example.com").text
     alice = console(personas.alice.admin)  # type: ignore[operator]
     assert "0 conversations" in alice.subjects("acme", "find", "order_number", "7712345").text
+
+
+def test_exports_are_rate_limited_per_staff_member(
+    console: object, personas: Personas, strict_limits: RateLimits
+) -> None:
+    admin = console(personas.alice.admin)  # type: ignore[operator]
+    codes = [admin.subjects("acme", "export", "email", ALICE).status_code for _ in range(31)]
+    assert codes == [200] * 30 + [429]
+    refused = admin.subjects("acme", "export", "email", ALICE)
+    assert refused.status_code == 429 and "Too many exports" in refused.text
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600

@@ -24,7 +24,7 @@ from botdesk.actions.subjects import (
     unrestrict_subject,
 )
 from botdesk.api.deps import AdminStaff, CsrfToken, RuntimeDep, SessionDep
-from botdesk.errors import BotdeskError, Invalid
+from botdesk.errors import BotdeskError, Invalid, RateLimited
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.subjects import SubjectKind
@@ -114,7 +114,10 @@ def subjects_request(
         page = _act(runtime, staff, action, kind, value, form)
     except BotdeskError as exc:
         error = sentence(exc.message)
-        return _render(request, tenants, staff, csrf, exc.status_code, error=error, **shown)
+        refused = _render(request, tenants, staff, csrf, exc.status_code, error=error, **shown)
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     if isinstance(page, Response):
         return page
     return _render(request, tenants, staff, csrf, kind=kind.value, value=value, **page)
