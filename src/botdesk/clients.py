@@ -51,6 +51,16 @@ class ClientAddresses:
         return peer
 
 
+def counted_as(address: str) -> str:
+    """The unit a client is counted by in limits: its address, or an IPv6 client's /64."""
+    # An IPv6 client holds a whole /64 and can pick a new address in it for every request.
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else address
+
+
 def _without_port(hop: str) -> str:
     """Some proxies append the client's port: "198.51.100.7:51234", "[2001:db8::1]:443"."""
     if hop.startswith("["):

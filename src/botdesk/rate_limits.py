@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import math
 import time
@@ -30,6 +29,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
+from botdesk.clients import counted_as
 from botdesk.errors import RateLimited
 from botdesk.settings import Settings
 
@@ -102,13 +102,7 @@ class RateLimits:
 
     def address(self, address: str) -> str:
         """The key a client address is counted under (a keyed hash; IPv6 by its /64)."""
-        try:
-            ip = ipaddress.ip_address(address)
-            if ip.version == 6:
-                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        except ValueError:
-            pass
-        return "a:" + self._hash(address)
+        return "a:" + self._hash(counted_as(address))
 
     def recipient(self, normalised_email: str) -> str:
         """The key a mail recipient is counted under (a keyed hash, never the address)."""

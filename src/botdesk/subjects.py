@@ -25,13 +25,13 @@ import hmac
 from collections.abc import Sequence
 from enum import StrEnum
 
-import phonenumbers
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from botdesk.keys import KEY_BYTES, KeyRing
 from botdesk.models import Tenant
 from botdesk.pii import EntityType
+from botdesk.pii.business import e164
 
 BLIND_INDEX_LABEL = b"botdesk/blind-index/v1"
 # Where a phone number written without a country code is read; the tenant's languages first.
@@ -74,13 +74,8 @@ def normalise(kind: SubjectKind, value: str, regions: Sequence[str] = (FALLBACK_
     if kind is SubjectKind.EMAIL:
         return value.lower()
     if kind is SubjectKind.PHONE:
-        for region in regions:
-            try:
-                number = phonenumbers.parse(value, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if (number := e164(value, regions)) is not None:
+            return number
         raise NotASubjectValue("not a valid phone number")
     # Order numbers are matched as written (the tenant's regex decides their shape), less
     # surrounding space; case is kept because some shops' numbers are case-sensitive.

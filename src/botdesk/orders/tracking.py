@@ -18,7 +18,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import logging
 import threading
 import uuid
@@ -34,6 +33,7 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from botdesk.bot.actions import ActionRequest, ActionResult
+from botdesk.clients import counted_as
 from botdesk.orders import carriers, presentation, verification
 from botdesk.orders.breaker import CircuitBreaker, CircuitState
 from botdesk.orders.connectors import ConnectorConfig, build_connector
@@ -333,13 +333,7 @@ class OrderDesk:
         # The address is kept only as a keyed hash, and only as long as the window. An IPv6
         # client holds a whole /64, so that is the unit; the tenant is part of the key, so one
         # shop's guesser behind a shared address does not lock shoppers out of other shops.
-        address = context.client_address
-        try:
-            ip = ipaddress.ip_address(address)
-            if ip.version == 6:
-                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        except ValueError:
-            pass
+        address = counted_as(context.client_address)
         digest = hmac.new(
             self._address_key, f"{context.tenant_id}|{address}".encode(), hashlib.sha256
         ).hexdigest()[:32]

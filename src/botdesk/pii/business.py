@@ -126,14 +126,21 @@ def _email(value: str) -> str:
     return normalised
 
 
-def _phone(value: str, regions: Sequence[str]) -> str:
-    for region in (*regions, None):
+def e164(value: str, regions: Sequence[str | None]) -> str | None:
+    """The phone number in E.164, read as dialled in the first of `regions` where it is valid."""
+    for region in regions:
         try:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def _phone(value: str, regions: Sequence[str]) -> str:
+    if (number := e164(value, (*regions, None))) is not None:
+        return number
     raise ValueError(
         "not a valid phone number; write it with the country code, e.g. +358 9 1234 5678"
     )
