@@ -135,6 +135,8 @@ def test_demo_seeds_idempotently_in_development_only(cli_env: dict[str, str]) ->
     # No opening hours: a newcomer can try the handover at any time of day.
     assert demo["handover"]["timezone"] == "Europe/Helsinki" and demo["handover"]["hours"] == {}
     assert demo["handover"]["fields"]["email"] == "required"
+    # The shop's own public contacts, which its bot quotes, stay readable in samples.
+    assert "help@nordkappwear.example" in demo["business_contacts"]["emails"]
     canned = json.loads(run(cli_env, "canned", "list", "demo", "--json").stdout)
     shortcuts = {"hello", "order-number", "returns", "delivery", "bye"}
     for language in ("fi", "sv", "nb", "en"):  # seeded once, although `demo` ran twice

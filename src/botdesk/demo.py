@@ -14,6 +14,7 @@ from botdesk.actions.audit import Actor
 from botdesk.actions.bot_content import save_content
 from botdesk.actions.canned_replies import create_canned_reply
 from botdesk.actions.connectors import save_connector
+from botdesk.actions.samples import set_business_contacts
 from botdesk.actions.tenants import configure_handover, create_tenant
 from botdesk.actions.users import create_user, grant_role
 from botdesk.content.loader import TenantContent, load_directory
@@ -113,6 +114,13 @@ DEMO_CANNED: dict[str, dict[str, str]] = {
 }
 
 
+DEMO_CONTACT_EMAILS = [
+    f"{box}@nordkappwear.example"
+    for box in ("help", "asiakaspalvelu", "kundtjanst", "kundeservice")
+]
+DEMO_CONTACT_PHONE = "+358 9 4242 4242"
+
+
 def seed_demo(runtime: Runtime) -> list[DemoLogin]:
     """Create the demo tenant and its staff if missing; idempotent."""
     if not runtime.settings.is_development:
@@ -152,6 +160,11 @@ def seed_demo(runtime: Runtime) -> list[DemoLogin]:
         # Only what is missing: re-running `botdesk demo` keeps what an admin changed since.
         if not tenant.handover:
             configure_handover(session, actor, tenant, DEMO_HANDOVER)
+        if not tenant.business_contacts:
+            # The shop's own public details (its bot content quotes them): readable in samples.
+            set_business_contacts(
+                session, actor, tenant, emails=DEMO_CONTACT_EMAILS, phones=[DEMO_CONTACT_PHONE]
+            )
         present = {(r.shortcut, r.language) for r in tenant_canned_replies(session, tenant)}
         for shortcut, texts in DEMO_CANNED.items():
             for language, text in texts.items():
