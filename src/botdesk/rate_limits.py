@@ -3,8 +3,8 @@
 Design: every limit is a named `Limit` whose rates are a setting in `limits` notation
 ("20/minute;200/hour"); a request names the limits it is subject to, each with the key it is
 counted under (a client address, a conversation, a tenant, a mail recipient, a staff member),
-and is refused with `RateLimited` (429 with Retry-After) if any of them is spent. Nothing is
-counted for a refused request, so a flood cannot push a key's window further and further out.
+and is refused with `RateLimited` (429 with Retry-After) if any of them is spent. A full window
+counts nothing, so a flood cannot push a key's window further and further out.
 
 The counts live in Redis when it is configured, so every node shares one allowance, and in
 process memory otherwise. When Redis fails mid-flight the node counts on its own until it is
@@ -114,9 +114,24 @@ class RateLimits:
     # ---- counting ------------------------------------------------------------------------
 
     def take(self, *checks: Check) -> None:
-        """Count one request against every check, or raise RateLimited and count nothing."""
-        self._refuse_if_spent(checks)
-        self._count(checks, 1)
+        """Count one request against every check, or raise RateLimited.
+
+        Each window is taken with one atomic test-and-count (one Redis round trip): a window
+        that is full counts nothing, and neither do the windows after it. Windows before it
+        keep the count, which can only make a caller at its limit wait a little longer.
+        """
+        for check in checks:
+            for item in self._rates[check.limit]:
+                key = check.limit.value, check.key
+                try:
+                    allowed = self._limiter().hit(item, *key)
+                except Exception as exc:  # Redis went away: count on this node until it is back
+                    log.warning("rate limits fall back to this node: %s", type(exc).__name__)
+                    allowed = self._memory.hit(item, *key)
+                if not allowed:
+                    self._refuse_if_spent((check,))
+                    # The window emptied between the two calls: refused all the same.
+                    raise RateLimited(f"{_REFUSALS[check.limit]}; try again later", retry_after=1)
 
     def refuse_if_spent(self, *checks: Check) -> None:
         """Raise RateLimited if any check is spent, without counting (count failures later)."""
