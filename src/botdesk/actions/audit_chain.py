@@ -89,6 +89,10 @@ _SEAL = (
 )
 
 
+class _Moved(Exception):
+    """The chain's head moved between the read and the write lock: seal again from it."""
+
+
 class ChainRefused(Exception):
     """A chain's head or checkpoint does not verify, so it is not extended or purged."""
 
@@ -203,44 +207,52 @@ def locked_head(session: Session, chain_id: uuid.UUID) -> AuditChain:
 def seal_chain(
     db: Database, signer: ChainSigner, chain_id: uuid.UUID, *, batch_size: int = SEAL_BATCH
 ) -> int:
-    """Chain the chain's unsealed rows; returns how many. Safe to run anywhere, at any time."""
+    """Chain the chain's unsealed rows; returns how many. Safe to run anywhere, at any time.
+
+    The links are worked out from a read, with no lock held; the write transaction only checks
+    that the head is still where the read found it and stores them. On SQLite, whose one writer
+    every shopper's message waits for, the lock is held for a few UPDATEs, not for the hashing.
+    If another sealer moved the head meanwhile, the batch is worked out again.
+    """
     sealed = 0
     while True:
-        # Looked at before taking the lock: when another sealer has taken our rows, no wait.
         with db.read() as session:
-            waiting = session.scalar(
-                select(AuditEntry.id).where(in_chain(chain_id), AuditEntry.seq.is_(None)).limit(1)
-            )
-        if waiting is None:
-            return sealed
-        with db.session() as session:
-            head = locked_head(session, chain_id)
-            # Read after the lock: on PostgreSQL each statement sees what committed before it,
-            # so the rows the previous holder sealed are no longer unsealed here.
+            known = session.get(AuditChain, chain_id)
+            start_seq = known.last_seq if known else 0
+            start_hash = (known.last_hash if known else None) or GENESIS
             rows = session.execute(
                 select(*CHAIN_COLUMNS)
                 .where(in_chain(chain_id), AuditEntry.seq.is_(None))
                 .order_by(AuditEntry.id)
                 .limit(batch_size)
             ).all()
-            if not rows:
-                return sealed
-            if not signer.may_extend(head):
-                # Fail closed for this chain only: its rows wait, the app goes on.
-                raise ChainRefused(
-                    f"the audit chain {chain_id} has a head this node did not sign; not sealing "
-                    "it (run `botdesk audit verify`)"
-                )
-            seq, prev = head.last_seq, head.last_hash or GENESIS
-            links = []
-            for row in rows:
-                seq += 1
-                digest = row_hash(row._mapping, seq, prev)
-                links.append({"b_id": row.id, "b_seq": seq, "b_prev": prev, "b_hash": digest})
-                prev = digest
-            session.execute(_SEAL, links)
-            head.last_seq, head.last_hash = seq, prev
-            signer.sign_head(head)
+        if not rows:
+            return sealed
+        seq, prev, links = start_seq, start_hash, []
+        for row in rows:
+            seq += 1
+            digest = row_hash(row._mapping, seq, prev)
+            links.append({"b_id": row.id, "b_seq": seq, "b_prev": prev, "b_hash": digest})
+            prev = digest
+        try:
+            with db.session() as session:
+                head = locked_head(session, chain_id)
+                if not signer.may_extend(head):
+                    # Fail closed for this chain only: its rows wait, the app goes on.
+                    raise ChainRefused(
+                        f"the audit chain {chain_id} has a head this node did not sign; not "
+                        "sealing it (run `botdesk audit verify`)"
+                    )
+                if (head.last_seq, head.last_hash or GENESIS) != (start_seq, start_hash):
+                    raise _Moved  # another sealer extended the chain since the read
+                stored = session.execute(_SEAL, links)
+                count = getattr(stored, "rowcount", -1)
+                if 0 <= count != len(links):
+                    raise _Moved  # a row already sealed: never store a fork (rolled back)
+                head.last_seq, head.last_hash = seq, prev
+                signer.sign_head(head)
+        except _Moved:
+            continue  # work the batch out again from the head as it is now
         sealed += len(rows)
         if len(rows) < batch_size:
             return sealed
