@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import httpx
 from cachetools import TTLCache
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
-from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.storage import RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from botdesk.bot.actions import ActionRequest, ActionResult
@@ -45,6 +45,7 @@ from botdesk.orders.outbound import (
     OutboundPolicy,
     new_client,
 )
+from botdesk.rate_limits import SweptMemoryStorage
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class OrderDesk:
             RateLimitItemPerMinute(per_conversation, 15),
             RateLimitItemPerHour(per_address),
         )
-        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._memory = MovingWindowRateLimiter(SweptMemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if redis_url is not None:
             # The blocking client, called from a thread (below): an asyncio one would belong to
