@@ -63,7 +63,7 @@ def test_one_address_cannot_open_a_flood_of_conversations(
     assert codes[:20] == [201] * 20
     assert set(codes[20:]) == {429}
     _refused(api.post("/api/v1/tenants/acme/conversations"))
-    # Nothing was counted for the refused ones: the wait is the first window's, not longer.
+    # The full window counted none of the refused ones: the wait is still its first, not longer.
     assert int(api.post("/api/v1/tenants/acme/conversations").headers["retry-after"]) <= 60
 
 
