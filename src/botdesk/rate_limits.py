@@ -25,10 +25,12 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
+from limits.util import WindowStats
 
 from botdesk.clients import counted_as
 from botdesk.errors import RateLimited
@@ -143,13 +145,7 @@ class RateLimits:
         """
         for check in checks:
             for item in self._rates[check.limit]:
-                key = check.limit.value, check.key
-                try:
-                    allowed = self._limiter().hit(item, *key)
-                except Exception as exc:  # Redis went away: count on this node until it is back
-                    log.warning("rate limits fall back to this node: %s", type(exc).__name__)
-                    allowed = self._memory.hit(item, *key)
-                if not allowed:
+                if not self._hit(item, check):
                     self._refuse_if_spent((check,))
                     # The window emptied between the two calls: refused all the same.
                     raise RateLimited(f"{_REFUSALS[check.limit]}; try again later", retry_after=1)
@@ -160,7 +156,9 @@ class RateLimits:
 
     def count(self, *checks: Check) -> None:
         """Count one event (a failure) against every check."""
-        self._count(checks, 1)
+        for check in checks:
+            for item in self._rates[check.limit]:
+                self._hit(item, check)
 
     def _refuse_if_spent(self, checks: tuple[Check, ...]) -> None:
         wait = 0.0
@@ -168,12 +166,7 @@ class RateLimits:
         now = time.time()
         for check in checks:
             for item in self._rates[check.limit]:
-                key = check.limit.value, check.key
-                try:
-                    stats = self._limiter().get_window_stats(item, *key)
-                except Exception as exc:  # Redis went away: count on this node until it is back
-                    log.warning("rate limits fall back to this node: %s", type(exc).__name__)
-                    stats = self._memory.get_window_stats(item, *key)
+                stats = self._stats(item, check)
                 if stats.remaining <= 0 and stats.reset_time - now >= wait:
                     wait, spent = stats.reset_time - now, check.limit
         if spent is not None:
@@ -181,18 +174,24 @@ class RateLimits:
                 f"{_REFUSALS[spent]}; try again later", retry_after=max(1, math.ceil(wait))
             )
 
-    def _count(self, checks: tuple[Check, ...], cost: int) -> None:
-        for check in checks:
-            for item in self._rates[check.limit]:
-                key = check.limit.value, check.key
-                try:
-                    self._limiter().hit(item, *key, cost=cost)
-                except Exception as exc:
-                    log.warning("rate limits fall back to this node: %s", type(exc).__name__)
-                    self._memory.hit(item, *key, cost=cost)
+    def _hit(self, item: RateLimitItem, check: Check) -> bool:
+        return bool(self._where("hit", item, check))
 
-    def _limiter(self) -> RateLimiter:
-        return self._shared or self._memory
+    def _stats(self, item: RateLimitItem, check: Check) -> WindowStats:
+        return cast(WindowStats, self._where("get_window_stats", item, check))
+
+    def _where(self, method: str, item: RateLimitItem, check: Check) -> object:
+        """The limiter's `method` on the shared counts; on this node's own while Redis is away."""
+        for limiter in (self._shared, self._memory):
+            if limiter is None:
+                continue
+            try:
+                return getattr(limiter, method)(item, check.limit.value, check.key)
+            except Exception as exc:
+                if limiter is self._memory:
+                    raise
+                log.warning("rate limits fall back to this node: %s", type(exc).__name__)
+        raise AssertionError("unreachable: the memory limiter answers or raises")
 
     def reset(self) -> None:
         """Forget every count (tests, between cases)."""
