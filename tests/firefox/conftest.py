@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def firefox() -> Iterator[Browser]:
         bidi.command("session.new", {"capabilities": {}})
         events = ["log.entryAdded", "browsingContext.downloadEnd"]
         for event in events:
-            bidi.on(event, lambda params, event=event: browser.record(event, params))
+            bidi.on(event, partial(browser.record, event))
         bidi.subscribe(events)
         yield browser
         bidi.close()

@@ -144,12 +144,14 @@ class WidgetTab:
         inside: Node | None = None,
         timeout: float = 10,
     ) -> Node:
-        return wait_until(
+        node = wait_until(
             lambda: self.find(role, name, exact=exact, inside=inside),
             timeout,
             f"the widget's {role} {name!r}",
             every=0.05,
         )
+        assert node is not None  # wait_until returns only what is truthy
+        return node
 
     def gone(self, role: str, name: str | None = None, *, timeout: float = 10) -> None:
         wait_until(lambda: self.find(role, name) is None, timeout, f"{role} {name!r} to go")
@@ -206,12 +208,14 @@ class WidgetTab:
         return [str(t) for t in texts]
 
     def wait_for_bubble(self, text: str, selector: str = ".them[data-seq]") -> str:
-        return wait_until(
+        bubble = wait_until(
             lambda: next((b for b in self.bubbles(selector) if text in b), None),
             15,
             f"a message with {text!r}",
             every=0.05,
         )
+        assert bubble is not None
+        return bubble
 
     def stored(self) -> Any:
         """The widget's sessionStorage entry for acme, parsed (None when there is none)."""

@@ -10,7 +10,9 @@ Screenshots land in ./screenshots/firefox-*.png for people to look at.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +31,15 @@ pytestmark = [
 def shot(page: Shopper, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     (SHOTS / f"firefox-{name}.png").write_bytes(page.tab.screenshot())
+
+
+def on_screen(box: dict[str, Any], width: int, height: int) -> bool:
+    return bool(
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= width
+        and box["y"] + box["height"] <= height
+    )
 
 
 def test_the_launcher_opens_the_panel(shopper: Callable[[], Shopper]) -> None:
@@ -135,8 +146,12 @@ def test_no_script_errors_and_the_chat_survives_a_reload(
     page.tab.evaluate(
         "console.error('probe: logged'); setTimeout(() => { throw new Error('probe: thrown') })"
     )
+
+    def heard(probe: str) -> bool:
+        return any(probe in e for e in page.errors)
+
     for probe in ("probe: logged", "probe: thrown"):
-        wait_until(lambda: any(probe in e for e in page.errors), 5, f"the error {probe!r}")
+        wait_until(partial(heard, probe), 5, f"the error {probe!r}")
     page.allowed.append("probe: ")
 
     page.click("button", "Avaa chat")
@@ -155,13 +170,9 @@ def test_the_panel_fits_a_phone(shopper: Callable[[], Shopper]) -> None:
     page.open("lang=en")
     page.click("button", "Open chat")
     dialog = page.wait_for("dialog")
-    panel = page.box(dialog)
-    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 390
-    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= 844
+    assert on_screen(page.box(dialog), 390, 844)
     # Everything the shopper needs is inside the screen and not covered by anything.
     for role, name in [("button", "Close chat"), ("textbox", None), ("button", "Send")]:
         control = page.box(page.wait_for(role, name, exact=name == "Send", inside=dialog))
-        assert control["onTop"], (role, name)
-        assert 0 <= control["x"] and control["x"] + control["width"] <= 390, (role, name)
-        assert 0 <= control["y"] and control["y"] + control["height"] <= 844, (role, name)
+        assert control["onTop"] and on_screen(control, 390, 844), (role, name, control)
     shot(page, "phone")
