@@ -176,6 +176,13 @@ class Tab:
             "browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"}
         )
 
+    def add_preload(self, function: str) -> None:
+        """Run `function` (`() => …`) in each new document of this tab before the page's own."""
+        self.bidi.command(
+            "script.addPreloadScript",
+            {"functionDeclaration": function, "contexts": [self.context]},
+        )
+
     def set_viewport(self, width: int, height: int, scale: float = 1) -> None:
         self.bidi.command(
             "browsingContext.setViewport",

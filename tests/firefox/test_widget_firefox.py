@@ -28,6 +28,20 @@ pytestmark = [
 ]
 
 
+# Keeps the page's WebSockets where a test can look at them (set before the widget loads).
+SOCKETS = """() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    window.__sockets.push(socket);
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+}"""
+
+
 def shot(page: Shopper, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     (SHOTS / f"firefox-{name}.png").write_bytes(page.tab.screenshot())
@@ -68,6 +82,7 @@ def test_a_message_gets_a_bot_reply(
     shopper: Callable[[], Shopper], bot: None, api: httpx.Client
 ) -> None:
     page = shopper()
+    page.tab.add_preload(SOCKETS)
     page.open("lang=fi")
     page.click("button", "Avaa chat")
     page.send("paljonko toimitus maksaa")  # Enter sends
@@ -85,6 +100,11 @@ def test_a_message_gets_a_bot_reply(
         "paljonko toimitus maksaa",
         "moi",
     ]
+    # The live stream is a WebSocket to the other origin, open (not the polling fallback).
+    sockets = page.tab.evaluate(
+        "window.__sockets.map(s => [new URL(s.url).pathname, s.readyState])"
+    )
+    assert sockets == [[f"/api/v1/conversations/{stored['id']}/stream", 1]]
 
 
 def test_the_gear_menu_downloads_and_deletes(
