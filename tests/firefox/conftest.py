@@ -1,5 +1,6 @@
 """Fixtures of the Firefox smoke set: one headless Firefox per module and xdist worker (each on
-its own profile and a kernel-chosen port), one private browsing user context per test.
+its own profile and a kernel-chosen port), and per test a user context of its own (storage,
+cookies) with its tabs.
 
 Locally the set skips when Debian's firefox-esr is not installed; with
 BOTDESK_TEST_REQUIRE_FIREFOX=1 (as `.ci/run` sets) a missing Firefox fails instead.
@@ -127,8 +128,10 @@ def shopper(
         return made[-1][1]
 
     yield make
-    for user_context, _ in made:
-        bidi.command("browser.removeUserContext", {"userContext": user_context})
-    _allow_origins(runtime, acme, before)  # personas are shared: put the setting back
+    try:
+        for user_context, _ in made:
+            bidi.command("browser.removeUserContext", {"userContext": user_context})
+    finally:
+        _allow_origins(runtime, acme, before)  # personas are shared: put the setting back
     for _, s in made:
         assert s.errors == [], f"the page logged errors: {s.errors}"
