@@ -263,7 +263,14 @@ class JobRunner:
             except Exception:
                 log.exception("job %s failed; it is retried in the next interval", job.name)
             else:
-                log.info("job %s done: %s", job.name, dict(counts))
+                # A job that runs every few seconds and found nothing is not news.
+                quiet = job.every is not None and not any(counts.values())
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
+                    "job %s done: %s",
+                    job.name,
+                    dict(counts),
+                )
 
     def run_forever(self) -> None:
         """Loop until `stop()`; used by `botdesk worker` and by the app's thread."""

@@ -43,6 +43,7 @@ from botdesk.models import (
     RetentionClass,
     Role,
     SenderKind,
+    check_transition,
     utcnow,
 )
 from botdesk.notices import notice
@@ -130,6 +131,7 @@ def accept(
         raise Conflict(
             "this conversation is no longer waiting for an agent; another agent may have taken it"
         )
+    check_transition(old, _S.WITH_AGENT)  # the guarded UPDATE made a move the machine allows
     session.refresh(conversation)
     status_was_changed(session, Actor.staff(staff.user.id), conversation, old)
     _audit(session, staff, AuditAction.CONVERSATION_ACCEPTED, conversation, **{"from": old.value})
