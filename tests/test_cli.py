@@ -22,7 +22,7 @@ def test_migrate_then_manage_tenants_and_users(cli_env: dict[str, str]) -> None:
     assert "run `botdesk migrate`" in not_yet.stderr
     assert "Traceback" not in not_yet.stderr
 
-    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0011"
+    assert run(cli_env, "migrate").stdout.strip() == "database at revision 0012"
     assert "no change" in run(cli_env, "migrate").stdout
 
     created = run(

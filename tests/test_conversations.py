@@ -72,17 +72,54 @@ def test_the_bot_is_silent_once_the_conversation_has_left_it(
     assert [m["sender"] for m in chat.messages().json()["messages"]] == ["visitor"]
 
 
-def test_a_closed_conversation_takes_no_messages_and_no_illegal_moves(
+def test_a_closed_conversation_goes_on_with_the_bot_in_the_same_thread(
     api: httpx.Client, personas: Personas, runtime: Runtime
 ) -> None:
+    """Issue #14, finding 3: the shopper's next message reopens it (it was refused with 409)."""
     chat = start_chat(api, "acme", "en")
     chat.send("hi")
+    move(runtime, chat, S.PRE_CHAT_FORM, S.QUEUED, S.WITH_AGENT)
     closed = move(runtime, chat, S.CLOSED)
-    assert closed.closed_at is not None
+    assert closed.closed_at is not None and closed.retention_class == "with_agent"
     response = chat.send("one more thing")
-    assert response.status_code == 409
-    assert response.json()["error"]["message"] == "this conversation is closed; start a new one"
-    assert [m["seq"] for m in chat.messages().json()["messages"]] == [1, 2]
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "bot"
+    assert [m["sender"] for m in body["replies"]] == ["bot"]  # the bot answers as usual
+    thread = chat.messages().json()
+    assert thread["status"] == "bot"
+    assert [(m["seq"], m["sender"]) for m in thread["messages"]] == [
+        (1, "visitor"),
+        (2, "bot"),
+        (3, "visitor"),
+        (4, "bot"),
+    ]
+    assert api.get(f"/api/v1/conversations/{chat.id}", headers=chat.auth).json()["id"] == chat.id
+    with runtime.db.session() as session:
+        row = session.get(Conversation, uuid.UUID(chat.id))
+        assert row is not None
+        # Reached a person once: kept under the agent rule though it is with the bot again.
+        assert row.retention_class == "with_agent"
+        # The agent's part ended at the close; a later close must not stretch it.
+        assert row.closed_at == closed.closed_at
+        reopened = session.execute(
+            select(AuditEntry.actor_kind, AuditEntry.details)
+            .where(AuditEntry.action == "conversation.status_changed")
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        ).one()
+    assert (reopened.actor_kind.value, reopened.details) == (
+        "visitor",
+        {"from": "closed", "to": "bot"},
+    )
+
+
+def test_illegal_moves_are_refused(api: httpx.Client, personas: Personas, runtime: Runtime) -> None:
+    chat = start_chat(api, "acme", "en")
+    move(runtime, chat, S.CLOSED)
     with pytest.raises(IllegalTransition):
-        move(runtime, chat, S.WITH_AGENT)
+        move(runtime, chat, S.WITH_AGENT)  # a person only through the queue (or offline inbox)
+    with pytest.raises(IllegalTransition):
+        move(runtime, chat, S.QUEUED)
     assert move(runtime, chat).status == "closed"
+    assert move(runtime, chat, S.BOT).status == "bot"

@@ -18,6 +18,7 @@ from botdesk.api.deps import COOKIE, csrf_token
 from botdesk.bot.hours import DASH
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.models import AuditEntry, Conversation, Tenant, User
+from botdesk.notices import notice
 from botdesk.runtime import Runtime
 from tests.conftest import (
     MINI_CONTENT,
@@ -216,13 +217,18 @@ def test_a_whole_conversation_with_an_agent(
     assert agent.post(f"/conversations/{chat.id}/messages", {"text": "x"}).status_code == 403
     assert admin.post(f"/conversations/{chat.id}/close", {"outcome": "bogus"}).status_code == 422
     assert admin.post(f"/conversations/{chat.id}/close", {"outcome": "resolved"}).status_code == 200
-    assert chat.send("one more thing").status_code == 409
     rate = api.post(f"/api/v1/conversations/{chat.id}/rating", json={"score": 5}, headers=chat.auth)
     assert rate.status_code == 204
     again = api.post(
         f"/api/v1/conversations/{chat.id}/rating", json={"score": 1}, headers=chat.auth
     )
     assert again.status_code == 409
+    # Issue #14, finding 3: writing again goes on with the bot, the agent's answers in view.
+    more = chat.send("one more thing")
+    assert more.status_code == 201 and more.json()["status"] == "bot"
+    thread = chat.messages().json()["messages"]
+    assert "Hi! Let me check." in [m["text"] for m in thread if m["sender"] == "agent"]
+    assert thread[-2]["text"] == "one more thing"
     with runtime.db.session() as session:
         row = session.get(Conversation, uuid.UUID(chat.id))
         assert row is not None and (row.csat, row.outcome) == (5, "resolved")
@@ -250,17 +256,50 @@ def test_nobody_online_means_an_offline_message_answered_by_email(
         assert form["kind"] == "offline"
         assert {f["name"] for f in form["fields"] if f["required"]} == {"email", "message"}
         sent = send_form(chat, email="late@example.com", message="Do you ship to Iceland?")
-        assert sent.status_code == 200 and sent.json()["status"] == "offline_message"
+        # Issue #14, finding 5: acknowledged by the bot, and the conversation is back with it.
+        assert sent.status_code == 200 and sent.json()["status"] == "bot"
+        last = chat.messages().json()["messages"][-1]
+        assert (last["sender"], last["text"]) == ("bot", notice("offline_acknowledged", "en"))
+        further = chat.send("and what does shipping cost?")
+        assert further.status_code == 201
+        assert further.json()["status"] == "bot" and further.json()["replies"]
         console_sign_in(client, personas.alice.agent.email)
         agent = Agent(client, personas.alice.agent, "acme")
-        state = agent.get("/state").json()
-        assert [c["id"] for c in state["offline"]] == [chat.id]
+        # Still in the agents' inbox although the bot has the conversation now.
+        [waiting] = agent.get("/state").json()["offline"]
+        assert (waiting["id"], waiting["status"]) == (chat.id, "bot")
+        assert waiting["offline_pending_since"] is not None
         reply = agent.post(f"/conversations/{chat.id}/email-reply", {"text": "Yes, we do!"})
         assert reply.status_code == 200, reply.text
         assert agent.get("/state").json()["offline"] == []
+        again = agent.post(f"/conversations/{chat.id}/email-reply", {"text": "Yes!"})
+        assert again.status_code == 409
+        thread = chat.messages().json()
+        assert thread["status"] == "closed"
+        assert thread["messages"][-1]["text"] == "Yes, we do!"
+        # The shopper writing again reopens it with the answer in view.
+        assert chat.send("thanks!").json()["status"] == "bot"
     mail = inbox.messages[-1]  # type: ignore[attr-defined]
     assert mail["To"] == "late@example.com"
     assert "Yes, we do!" in mail.get_payload()
+    with runtime.db.session() as session:
+        row = session.get(Conversation, uuid.UUID(chat.id))
+        assert row is not None
+        assert (row.retention_class.value, row.outcome) == ("with_agent", "answered_by_email")
+        assert row.offline_pending_since is None
+
+
+@pytest.mark.parametrize(("slug", "language"), [("acme", "fi"), ("bobs", "sv"), ("bobs", "nb")])
+def test_the_offline_acknowledgement_is_in_the_conversations_language(
+    api: httpx.Client, personas: Personas, slug: str, language: str
+) -> None:
+    chat = start_chat(api, slug, language)
+    assert ask_for_person(chat).json()["form"]["kind"] == "offline"
+    sent = send_form(chat, email="late@example.com", message="Hei / Hej")
+    assert sent.status_code == 200 and sent.json()["status"] == "bot"
+    last = chat.messages().json()["messages"][-1]
+    assert last["text"] == notice("offline_acknowledged", language)
+    assert last["text"] != notice("offline_acknowledged", "en")
 
 
 def test_when_agents_go_away_the_queue_form_becomes_the_offline_one(

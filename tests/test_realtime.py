@@ -15,7 +15,9 @@ from sqlalchemy import update
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from botdesk.models import Tenant
+from botdesk.actions.audit import Actor
+from botdesk.actions.conversations import transition
+from botdesk.models import Conversation, ConversationStatus, Tenant
 from botdesk.runtime import Runtime
 from tests.conftest import LiveServer, Personas, VisitorChat, start_chat
 
@@ -215,3 +217,25 @@ def test_the_stream_declines_per_message_compression(
         assert "Sec-WebSocket-Extensions" not in ws.response.headers
         ws.send(json.dumps({"type": "hello", "token": chat.token, "after": 0}))
         assert frames_until(ws, "ready")[-1]["type"] == "ready"
+
+
+def test_writing_in_a_closed_conversation_reopens_it_live(
+    api: httpx.Client, server: LiveServer, personas: Personas, runtime: Runtime
+) -> None:
+    """Issue #14, finding 3: the widget hears `bot` (after the commit), then the thread goes on."""
+    chat = start_chat(api, "acme", "en")
+    chat.send("hello")  # seq 1, bot reply seq 2
+    with runtime.db.session() as session:
+        conversation = session.get(Conversation, uuid.UUID(chat.id))
+        assert conversation is not None
+        transition(session, Actor.system(), conversation, ConversationStatus.CLOSED)
+    with open_stream(server, chat) as ws:
+        ws.send(json.dumps({"type": "hello", "token": chat.token, "after": 2}))
+        frames_until(ws, "ready")
+        assert chat.send("one more thing").status_code == 201
+        live = frames_until(ws, "message")
+        assert live[0] == {"type": "status", "status": "bot"}  # before the message it allowed
+        assert seqs(live + frames_until(ws, "message")) == [3, 4]
+    with open_stream(server, chat) as ws:  # coming back later: the whole thread, one conversation
+        ws.send(json.dumps({"type": "hello", "token": chat.token, "after": 0}))
+        assert seqs(frames_until(ws, "ready")) == [1, 2, 3, 4]

@@ -19,7 +19,9 @@ import uvicorn
 from sqlalchemy import select, update
 
 from botdesk.actions.audit import Actor
+from botdesk.actions.conversations import transition
 from botdesk.actions.erasure import shred_conversation_key
+from botdesk.actions.lifecycle import sweep
 from botdesk.actions.retention import purge_conversations, purge_expired_sessions
 from botdesk.actions.tenants import create_tenant
 from botdesk.actions.users import sign_in
@@ -37,6 +39,7 @@ from botdesk.models import (
     AuditEntry,
     Base,
     Conversation,
+    ConversationStatus,
     JobLease,
     Message,
     Retention,
@@ -166,6 +169,38 @@ def test_agent_conversations_stay_until_requested_unless_the_tenant_sets_a_maxim
     [receipt] = _receipts(runtime)
     assert receipt["rule"] == "retention.with_agent"
     assert receipt["cutoff"] == (now - 30 * DAY).isoformat()
+
+
+def test_a_conversation_back_with_the_bot_keeps_the_agent_rule(
+    api: httpx.Client, personas: Personas, runtime: Runtime
+) -> None:
+    """Issue #14: reopened after an agent, or with an offline message left, it stays `with_agent`
+    through the idle close, so acme (agent chats kept until a request) never purges it by age."""
+    reopened, offline, plain = _chat(api, "acme"), start_chat(api, "acme", "en"), _chat(api, "acme")
+    with runtime.db.session() as session:
+        row = session.get(Conversation, uuid.UUID(reopened.id))
+        assert row is not None
+        for status in ("pre_chat_form", "queued", "with_agent", "closed"):
+            transition(session, Actor.system(), row, ConversationStatus(status))
+    assert reopened.send("one more thing").json()["status"] == "bot"
+    handover = f"/api/v1/conversations/{offline.id}/handover"
+    assert api.post(handover, headers=offline.auth).json()["form"]["kind"] == "offline"
+    sent = api.post(
+        f"{handover}/form", json={"email": EMAIL, "message": "call me"}, headers=offline.auth
+    )
+    assert sent.json()["status"] == "bot"
+    assert sweep(runtime, now=utcnow() + 31 * 60 * SECOND).idle == 3  # all three went quiet
+    later = utcnow() + 100 * DAY
+    result = purge_conversations(runtime, now=later, batch_size=10)
+    assert result.conversations == 1
+    assert _alive(runtime, reopened, offline, plain) == {reopened.id, offline.id}
+    with runtime.db.session() as session:
+        kept = session.scalars(
+            select(Conversation.retention_class).where(
+                Conversation.id.in_([uuid.UUID(reopened.id), uuid.UUID(offline.id)])
+            )
+        ).all()
+    assert kept == [RetentionClass.WITH_AGENT] * 2
 
 
 def test_batches_get_a_receipt_each_and_a_rerun_finds_nothing(

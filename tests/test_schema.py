@@ -75,6 +75,9 @@ def test_the_state_machine_allows_exactly_the_documented_transitions() -> None:
     assert allowed == {
         (S.BOT, S.PRE_CHAT_FORM),
         (S.BOT, S.OFFLINE_MESSAGE),
+        # Only for an agent taking up a pending offline message in the chat (issue #14).
+        (S.BOT, S.WITH_AGENT),
+        # The idle timeout.
         (S.BOT, S.CLOSED),
         (S.PRE_CHAT_FORM, S.BOT),
         (S.PRE_CHAT_FORM, S.QUEUED),
@@ -85,7 +88,11 @@ def test_the_state_machine_allows_exactly_the_documented_transitions() -> None:
         (S.QUEUED, S.OFFLINE_MESSAGE),
         (S.QUEUED, S.CLOSED),
         (S.WITH_AGENT, S.CLOSED),
+        # Acknowledged: the bot answers again while the message waits for the agents.
+        (S.OFFLINE_MESSAGE, S.BOT),
         (S.OFFLINE_MESSAGE, S.CLOSED),
+        # The shopper writes again in the same conversation (issue #14, finding 3).
+        (S.CLOSED, S.BOT),
     }
     for current in S:
         for target in S:

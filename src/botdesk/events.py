@@ -20,6 +20,10 @@ class EventType(StrEnum):
     CONVERSATION_ERASED = "conversation.erased"
     # Something changed that moves queue positions or wait estimates (join, leave, accept).
     QUEUE_CHANGED = "queue.changed"
+    # A widget socket of a waiting conversation closed: the shopper may have gone. The
+    # conversation's other sockets answer that they are still here (actions/lifecycle.py);
+    # the console may show the shopper as away.
+    VISITOR_LEFT = "visitor.left"
     PRESENCE_CHANGED = "agent.presence_changed"
     # Never reaches the shopper: notes go to the tenant's (console) channel only.
     NOTE_CREATED = "note.created"
@@ -41,6 +45,7 @@ _TO_CONVERSATION = frozenset(
         EventType.CONVERSATION_ASSIGNED,
         EventType.CONVERSATION_ERASED,
         EventType.TYPING,
+        EventType.VISITOR_LEFT,
     }
 )
 _TO_QUEUE = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
@@ -144,6 +149,10 @@ def conversation_assigned(
 
 def queue_changed(tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Event:
     return Event(EventType.QUEUE_CHANGED, tenant_id, conversation_id, {})
+
+
+def visitor_left(tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Event:
+    return Event(EventType.VISITOR_LEFT, tenant_id, conversation_id, {})
 
 
 def presence_changed(tenant_id: uuid.UUID, user_id: uuid.UUID, status: str) -> Event:

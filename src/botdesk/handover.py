@@ -26,6 +26,21 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 _E = TypeVar("_E", bound=StrEnum)
 # A console that has not checked in for this long no longer counts as an online agent.
 PRESENCE_TIMEOUT = dt.timedelta(seconds=90)
+# The allowed ranges of a tenant's `queue_grace_seconds` and `idle_minutes`.
+QUEUE_GRACE_RANGE = (15, 3600)
+IDLE_RANGE = (5, 1440)
+_KEYS = frozenset(
+    {
+        "timezone",
+        "hours",
+        "fields",
+        "topics",
+        "consent",
+        "max_chats",
+        "queue_grace_seconds",
+        "idle_minutes",
+    }
+)
 
 
 class FormKind(StrEnum):
@@ -86,12 +101,16 @@ class HandoverPolicy:
     consent: ConsentMode = ConsentMode.NOTICE
     # How many conversations one agent handles at once; the wait estimate divides by it.
     max_chats_per_agent: int = 3
+    # How long a queued shopper may be away (widget closed, no poll) before leaving the queue.
+    queue_grace_seconds: int = 90
+    # A conversation with the bot that nobody has written in for this long is closed.
+    idle_minutes: int = 30
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> HandoverPolicy:
         """Parse a tenant's stored or submitted policy; Invalid names the first bad key."""
         config = dict(config or {})
-        unknown = set(config) - {"timezone", "hours", "fields", "topics", "consent", "max_chats"}
+        unknown = set(config) - _KEYS
         if unknown:
             raise Invalid(f"unknown handover setting {sorted(unknown)[0]!r}")
         return cls(
@@ -100,6 +119,10 @@ class HandoverPolicy:
             topics=_parse_topics(config.get("topics")),
             consent=_enum(ConsentMode, config.get("consent", "notice"), "consent"),
             max_chats_per_agent=_int_in(config.get("max_chats", 3), "max_chats", 1, 20),
+            queue_grace_seconds=_int_in(
+                config.get("queue_grace_seconds", 90), "queue_grace_seconds", *QUEUE_GRACE_RANGE
+            ),
+            idle_minutes=_int_in(config.get("idle_minutes", 30), "idle_minutes", *IDLE_RANGE),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -110,7 +133,17 @@ class HandoverPolicy:
             "topics": {key: dict(labels) for key, labels in self.topics.items()},
             "consent": self.consent.value,
             "max_chats": self.max_chats_per_agent,
+            "queue_grace_seconds": self.queue_grace_seconds,
+            "idle_minutes": self.idle_minutes,
         }
+
+    @property
+    def queue_grace(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.queue_grace_seconds)
+
+    @property
+    def idle_timeout(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.idle_minutes)
 
     def rule(self, name: str, kind: FormKind) -> FieldRule:
         # An offline message is answered by email and is pointless without the message itself.

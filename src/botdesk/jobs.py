@@ -164,10 +164,14 @@ def holding(
 
 @dataclass(frozen=True)
 class Job:
-    """A named background job. `run` gets the clock reading to use and the keep-alive."""
+    """A named background job. `run` gets the clock reading to use and the keep-alive.
+
+    `every`: the job's own interval; None runs it every `BOTDESK_RETENTION_INTERVAL_SECONDS`.
+    """
 
     name: str
     run: Callable[[Runtime, dt.datetime, KeepAlive], Mapping[str, Any]]
+    every: dt.timedelta | None = None
 
 
 def _purge_conversations(
@@ -211,11 +215,25 @@ def _purge_audit(runtime: Runtime, now: dt.datetime, keep_alive: KeepAlive) -> d
     return {"audit_rows": sum(deleted.values())}
 
 
+def _sweep_conversations(
+    runtime: Runtime, now: dt.datetime, keep_alive: KeepAlive
+) -> dict[str, int]:
+    from botdesk.actions.lifecycle import sweep
+
+    swept = sweep(
+        runtime, now=now, batch_size=runtime.settings.retention_batch_size, keep_alive=keep_alive
+    )
+    return {"abandoned": swept.abandoned, "idle": swept.idle}
+
+
+# Often: a shopper who closed the page leaves the queue about this long after their grace.
+LIFECYCLE_EVERY = dt.timedelta(seconds=15)
+LIFECYCLE_JOB = Job("conversations.lifecycle", _sweep_conversations, every=LIFECYCLE_EVERY)
 CONVERSATIONS_JOB = Job("retention.conversations", _purge_conversations)
 SESSIONS_JOB = Job("retention.staff_sessions", _purge_sessions)
 AUDIT_SEAL_JOB = Job("audit.seal", _seal_audit)
 AUDIT_RETENTION_JOB = Job("retention.audit", _purge_audit)
-JOBS = (CONVERSATIONS_JOB, SESSIONS_JOB, AUDIT_SEAL_JOB, AUDIT_RETENTION_JOB)
+JOBS = (LIFECYCLE_JOB, CONVERSATIONS_JOB, SESSIONS_JOB, AUDIT_SEAL_JOB, AUDIT_RETENTION_JOB)
 
 
 class JobRunner:
@@ -235,7 +253,7 @@ class JobRunner:
                 return
             try:
                 with holding(
-                    self.runtime.db, job.name, due_every=self.interval, stop=self._stop
+                    self.runtime.db, job.name, due_every=job.every or self.interval, stop=self._stop
                 ) as keep_alive:
                     counts = job.run(self.runtime, utcnow(), keep_alive)
             except LeaseHeld:
@@ -245,11 +263,21 @@ class JobRunner:
             except Exception:
                 log.exception("job %s failed; it is retried in the next interval", job.name)
             else:
-                log.info("job %s done: %s", job.name, dict(counts))
+                # A job that runs every few seconds and found nothing is not news.
+                quiet = job.every is not None and not any(counts.values())
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
+                    "job %s done: %s",
+                    job.name,
+                    dict(counts),
+                )
 
     def run_forever(self) -> None:
         """Loop until `stop()`; used by `botdesk worker` and by the app's thread."""
-        poll = min(POLL_SECONDS, self.interval.total_seconds())
+        poll = min(
+            [POLL_SECONDS, self.interval.total_seconds()]
+            + [job.every.total_seconds() for job in self.jobs if job.every is not None]
+        )
         while not self._stop.is_set():
             self.run_due()
             self._stop.wait(poll)

@@ -14,11 +14,23 @@ NOTICES: dict[str, dict[str, str]] = {
         "nb": "Du står i kø. En kundebehandler svarer snart.",
         "en": "You're in the queue. A customer service agent will be with you shortly.",
     },
-    "offline": {
-        "fi": "Kiitos viestistäsi! Vastaamme sähköpostitse mahdollisimman pian.",
-        "sv": "Tack för ditt meddelande! Vi svarar via e-post så snart vi kan.",
-        "nb": "Takk for meldingen! Vi svarer på e-post så snart vi kan.",
-        "en": "Thanks for your message! We'll answer by email as soon as we can.",
+    # Issue #14: said by the bot as the offline message is acknowledged, so the shopper knows
+    # the message is with a person and that the chat goes on with the bot meanwhile.
+    "offline_acknowledged": {
+        "fi": "Kiitos! Viestisi on nyt tiimillämme, ja vastaamme sähköpostitse. Sillä välin "
+        "autan mielelläni muissa asioissa: kirjoita vain tähän.",
+        "sv": "Tack! Ditt meddelande finns nu hos vårt team, och vi svarar via e-post. Under "
+        "tiden hjälper jag gärna till med annat: skriv bara här.",
+        "nb": "Takk! Meldingen din er nå hos teamet vårt, og vi svarer på e-post. I mellomtiden "
+        "hjelper jeg gjerne med andre ting: bare skriv her.",
+        "en": "Thanks — your message is with our team, and we'll answer by email. Meanwhile, "
+        "I'm happy to help with anything else: just write here.",
+    },
+    "away_from_queue": {
+        "fi": "Poistuit jonosta, koska olit poissa. Voit jatkaa botin kanssa kirjoittamalla tähän.",
+        "sv": "Du togs bort ur kön eftersom du var borta. Skriv här för att fortsätta med boten.",
+        "nb": "Du ble tatt ut av køen fordi du var borte. Skriv her for å fortsette med boten.",
+        "en": "You left the queue because you were away. Write here to carry on with the bot.",
     },
     "left_queue": {
         "fi": "Poistuit jonosta. Voit jatkaa botin kanssa.",

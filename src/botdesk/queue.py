@@ -139,6 +139,26 @@ def in_status(
     ).all()
 
 
+def offline_inbox(
+    session: Session, staff: StaffContext, limit: int = 200
+) -> Sequence[Conversation]:
+    """Offline messages no agent has answered yet, oldest first, whatever the status now.
+
+    The conversation goes back to the bot once the message is acknowledged, so the inbox is
+    `offline_pending_since`, not a status (served by its own index).
+    """
+    _require_agent(staff)
+    return session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.tenant_id == staff.tenant.id,
+            Conversation.offline_pending_since.is_not(None),
+        )
+        .order_by(Conversation.offline_pending_since, Conversation.created_at)
+        .limit(limit)
+    ).all()
+
+
 @dataclass(frozen=True)
 class AgentRow:
     user_id: uuid.UUID

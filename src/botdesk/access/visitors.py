@@ -39,6 +39,8 @@ class VisitorConversation:
     wrapped_key: bytes | None
     bot_state: bytes | None
     restricted: bool
+    # Whether a waiting shopper counts as away (actions/lifecycle.py); a poll moves it on.
+    visitor_away_since: dt.datetime | None = None
 
 
 # Built once: constructing a statement costs more than running it on SQLite, and these run for
@@ -52,6 +54,7 @@ _CONVERSATION = select(
     Conversation.wrapped_key,
     Conversation.bot_state,
     Conversation.restricted,
+    Conversation.visitor_away_since,
 ).where(Conversation.id == bindparam("conversation_id"))
 _SEALED = select(
     Message.seq, Message.sender_kind, Message.body, Message.created_at, Message.reply_to_seq
@@ -93,6 +96,7 @@ def visitor_conversation(
         row.wrapped_key,
         row.bot_state,
         row.restricted,
+        row.visitor_away_since,
     )
 
 

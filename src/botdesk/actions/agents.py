@@ -1,16 +1,17 @@
 """The agent's side of a handover: presence, accept, reply, note, transfer, close, answer offline.
 
 Every action here is audited with ids only (never message text or form data) and publishes its
-events after commit. Accepting is one conditional UPDATE (`… WHERE status = 'queued'`), so when
-two agents click at once exactly one row update succeeds on either database and the other agent
-gets a clear 409; nothing is read-then-written in between.
+events after commit. Accepting is one conditional UPDATE (`… WHERE status = 'queued'`, or for an
+offline message taken up in the chat `… WHERE status = 'bot' AND offline_pending_since IS NOT
+NULL`), so when two agents click at once exactly one row update succeeds on either database and
+the other agent gets a clear 409; nothing is read-then-written in between.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, bindparam, or_, update
+from sqlalchemy import Boolean, ColumnElement, bindparam, or_, update
 from sqlalchemy.orm import Session
 
 from botdesk import access, queue
@@ -42,6 +43,7 @@ from botdesk.models import (
     RetentionClass,
     Role,
     SenderKind,
+    check_transition,
     utcnow,
 )
 from botdesk.notices import notice
@@ -105,33 +107,34 @@ def check_in(session: Session, staff: StaffContext) -> None:
 def accept(
     runtime: Runtime, session: Session, staff: StaffContext, conversation_id: uuid.UUID
 ) -> Conversation:
-    """Take a queued conversation. Exactly one of several agents clicking at once gets it."""
+    """Take a queued conversation, or an unanswered offline message in the chat.
+
+    Exactly one of several agents clicking at once gets it. An offline message's conversation
+    is with the bot by then (the bot acknowledged the message): taking it up goes straight from
+    `bot` to `with_agent`, and the shopper sees the agent join live, or in the thread later.
+    """
     conversation = access.conversation_for_staff(session, staff, conversation_id)
-    now = utcnow()
-    taken = session.execute(
-        update(Conversation)
-        .where(
-            Conversation.tenant_id == staff.tenant.id,
-            Conversation.id == conversation_id,
-            Conversation.status == _S.QUEUED,
-        )
-        .values(
-            status=_S.WITH_AGENT,
-            assigned_agent_id=staff.user.id,
-            accepted_at=now,
-            # What check_transition/transition() would do: reaching a person changes retention.
-            retention_class=RetentionClass.WITH_AGENT,
-        )
-        .returning(Conversation.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    old = _S.QUEUED
+    taken = _take(session, staff, conversation_id, Conversation.status == _S.QUEUED)
     if taken is None:
-        raise Conflict(
-            "this conversation is no longer in the queue; another agent may have taken it"
+        old = _S.BOT
+        taken = _take(
+            session,
+            staff,
+            conversation_id,
+            (Conversation.status == _S.BOT) & Conversation.offline_pending_since.is_not(None),
         )
+    if taken is None:
+        session.refresh(conversation)
+        if conversation.offline_pending_since is not None:
+            raise Conflict("the shopper has left this chat; answer their message by email instead")
+        raise Conflict(
+            "this conversation is no longer waiting for an agent; another agent may have taken it"
+        )
+    check_transition(old, _S.WITH_AGENT)  # the guarded UPDATE made a move the machine allows
     session.refresh(conversation)
-    status_was_changed(session, Actor.staff(staff.user.id), conversation, _S.QUEUED)
-    _audit(session, staff, AuditAction.CONVERSATION_ACCEPTED, conversation)
+    status_was_changed(session, Actor.staff(staff.user.id), conversation, old)
+    _audit(session, staff, AuditAction.CONVERSATION_ACCEPTED, conversation, **{"from": old.value})
     cipher = ConversationCipher(runtime.keyring, staff.tenant, conversation)
     text = notice("joined", conversation.language, name=staff.user.display_name)
     append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
@@ -140,6 +143,31 @@ def accept(
     )
     publish_after_commit(session, queue_changed(staff.tenant.id, conversation.id))
     return conversation
+
+
+def _take(
+    session: Session, staff: StaffContext, conversation_id: uuid.UUID, waiting: ColumnElement[bool]
+) -> uuid.UUID | None:
+    """The agent takes the conversation if it is `waiting`: one conditional UPDATE, no race."""
+    return session.execute(
+        update(Conversation)
+        .where(
+            Conversation.tenant_id == staff.tenant.id,
+            Conversation.id == conversation_id,
+            waiting,
+        )
+        .values(
+            status=_S.WITH_AGENT,
+            assigned_agent_id=staff.user.id,
+            accepted_at=utcnow(),
+            # What check_transition/transition() would do: reaching a person changes retention.
+            retention_class=RetentionClass.WITH_AGENT,
+            # Whatever offline message was waiting is now answered in the chat.
+            offline_pending_since=None,
+        )
+        .returning(Conversation.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
 
 
 def _owned(session: Session, staff: StaffContext, conversation_id: uuid.UUID) -> Conversation:
@@ -323,11 +351,13 @@ def close(
 def answer_offline_message(
     runtime: Runtime, staff: StaffContext, conversation_id: uuid.UUID, text: str
 ) -> None:
-    """Reply by email to a message left while nobody was online, then close it.
+    """Reply by email to a message left while nobody was online; it leaves the inbox, closed.
 
     The mail goes out between two transactions, never inside one: the mail server may take
     seconds. Mail first: if the server refuses, nothing is recorded as answered. Two agents
-    answering the same message at once may both mail; the second then gets 409.
+    answering the same message at once may both mail; the second then gets 409. The shopper
+    may have gone on with the bot meanwhile: that conversation is closed with the answer in
+    it, and writing again reopens it with the whole thread (an idle one stays closed).
     """
     require_agent(staff)
     with runtime.db.read() as session:
@@ -350,6 +380,22 @@ def answer_offline_message(
         raise MailNotAvailable("email cannot be sent right now; try again later") from None
     with runtime.db.session() as session:
         conversation = _offline_message(session, staff, conversation_id)
+        # The answer is claimed by one conditional UPDATE: of two agents answering at once,
+        # the second gets a clear 409 (after its mail went out, see above).
+        claimed = session.execute(
+            update(Conversation)
+            .where(
+                Conversation.tenant_id == staff.tenant.id,
+                Conversation.id == conversation_id,
+                Conversation.offline_pending_since.is_not(None),
+            )
+            .values(offline_pending_since=None)
+            .returning(Conversation.id)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if claimed is None:
+            raise Conflict("this is not an unanswered offline message")
+        session.refresh(conversation)
         message = append_message(
             session,
             cipher,
@@ -360,7 +406,8 @@ def answer_offline_message(
         message.sender_user_id = staff.user.id
         conversation.assigned_agent_id = staff.user.id
         conversation.outcome = "answered_by_email"
-        transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
+        if conversation.status is not _S.CLOSED:
+            transition(session, Actor.staff(staff.user.id), conversation, _S.CLOSED)
         _audit(
             session,
             staff,
@@ -374,7 +421,10 @@ def answer_offline_message(
 def _offline_message(
     session: Session, staff: StaffContext, conversation_id: uuid.UUID
 ) -> Conversation:
+    """A conversation whose offline message still waits for an answer."""
     conversation = access.conversation_for_staff(session, staff, conversation_id)
-    if conversation.status is not _S.OFFLINE_MESSAGE:
+    if conversation.offline_pending_since is None:
         raise Conflict("this is not an unanswered offline message")
+    if conversation.status in (_S.PRE_CHAT_FORM, _S.QUEUED):
+        raise Conflict("the shopper is back in the chat asking for a person; answer them there")
     return conversation

@@ -188,8 +188,21 @@ def transition(
     if target in REACHES_A_HUMAN:
         conversation.retention_class = RetentionClass.WITH_AGENT
     if target is ConversationStatus.CLOSED:
-        conversation.closed_at = utcnow()
+        conversation.closed_at = closing_time(conversation, utcnow())
     status_was_changed(session, actor, conversation, old)
+
+
+def closing_time(conversation: Conversation, now: dt.datetime) -> dt.datetime:
+    """The `closed_at` a close records: now, unless the person's part has already ended.
+
+    A closed conversation can be reopened (the shopper writes again) and closed again later
+    (idle). The wait estimate reads handling time as closed_at - accepted_at, so a close that
+    follows an agent's close without a new accept keeps the agent's close time.
+    """
+    closed, accepted = conversation.closed_at, conversation.accepted_at
+    if closed is not None and accepted is not None and closed >= accepted:
+        return closed
+    return now
 
 
 def status_was_changed(

@@ -1,7 +1,14 @@
 """The shopper's side of a handover: ask for a person, fill the pre-chat form, wait, leave, rate.
 
     bot ─(asks for a person)─▶ pre_chat_form ─(form sent, agents available)─▶ queued
-                                      └──────(nobody available: offline form)─▶ offline_message
+     ▲                                └──────(nobody available: offline form)─▶ offline_message
+     └────────────(acknowledged at once: the bot answers again)──────────────────────┘
+
+An offline message is acknowledged by the bot in the same write and the conversation goes on
+with the bot; `offline_pending_since` keeps the message in the agents' inbox until one of them
+answers it, by email or in the chat (actions/agents.py). A shopper who joins the queue counts as
+away until a widget socket says otherwise (actions/lifecycle.py), so a widget that only polls
+leaves the queue once it stops polling.
 
 Which form the shopper gets is decided when they ask and re-checked when they send it: if the
 last agent went offline meanwhile, the send is refused with 409 and the form becomes the offline
@@ -21,6 +28,7 @@ from sqlalchemy.orm import Session
 from botdesk import access, queue
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.conversations import append_message, transition
+from botdesk.actions.lifecycle import visitor_seen
 from botdesk.actions.subjects import FORM_KINDS, index_values
 from botdesk.actions.users import EMAIL_PATTERN
 from botdesk.db import publish_after_commit
@@ -163,7 +171,8 @@ def submit_form(
 ) -> ConversationStatus:
     """Validate and seal the form, then join the queue or leave the offline message.
 
-    Returns the new status; `pre_chat_form` means nobody is available any more and the form
+    Returns the new status (`queued`, or `bot` once an offline message is acknowledged);
+    `pre_chat_form` means nobody is available any more and the form
     has become the offline one (committed, so the next look at the form shows it).
     """
     with runtime.db.session() as session:
@@ -200,12 +209,19 @@ def submit_form(
         )
         if form.kind is FormKind.QUEUE:
             conversation.queued_at = now
+            # Away until a socket says otherwise (see the module doc); one open now says so
+            # as it hears of this status change.
+            conversation.visitor_away_since = now
             transition(session, Actor.visitor(), conversation, _S.QUEUED)
             text = notice("queued", conversation.language)
+            append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
         else:
             transition(session, Actor.visitor(), conversation, _S.OFFLINE_MESSAGE)
-            text = notice("offline", conversation.language)
-        append_message(session, cipher, conversation, SenderKind.SYSTEM, MessageContent(text))
+            if conversation.offline_pending_since is None:  # an earlier one keeps its place
+                conversation.offline_pending_since = now
+            text = notice("offline_acknowledged", conversation.language)
+            append_message(session, cipher, conversation, SenderKind.BOT, MessageContent(text))
+            transition(session, Actor.visitor(), conversation, _S.BOT)
         publish_after_commit(session, queue_changed(tenant.id, conversation.id))
         return conversation.status
 
@@ -237,8 +253,13 @@ def handover_state(
         if conversation.status is _S.PRE_CHAT_FORM:
             return conversation.status, _form(runtime, session, tenant, conversation), None
         if conversation.status is _S.QUEUED:
-            return conversation.status, None, queue.wait(session, tenant, conversation, utcnow())
-        return conversation.status, None, None
+            estimate = queue.wait(session, tenant, conversation, utcnow())
+            away = conversation.visitor_away_since is not None
+        else:
+            return conversation.status, None, None
+    if away:  # a widget that polls for its place is still here
+        visitor_seen(runtime, conversation.tenant_id, conversation.id)
+    return _S.QUEUED, None, estimate
 
 
 def rate_conversation(runtime: Runtime, conversation_id: uuid.UUID, token: str, score: int) -> None:

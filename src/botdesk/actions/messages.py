@@ -5,7 +5,9 @@ Design (issue #10): nothing holds a lock while the bot thinks.
    The tenant's settings, key and bot come from the node's tenant cache.
 2. `store_visitor_message`, one short write: the next seq, the sealed message, the blind index
    for identifiers the shopper typed. The shopper's words are durable (and shown) before the
-   bot runs, so a failing or slow bot can never lose them.
+   bot runs, so a failing or slow bot can never lose them. A closed conversation (or an offline
+   message from before its acknowledgement) goes back to the bot in the same write: the shopper
+   carries on in the same thread, the agent's answers included (issue #14).
 3. The bot thinks with no transaction open; `bot_turns.take_bot_turn` stores its replies in
    another short write, but only if the conversation is still with the bot then.
 4. Only when the bot's turn ends in an action (an order look-up): `send_visitor_message` runs it
@@ -21,20 +23,21 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from botdesk import access
+from botdesk.actions.audit import Actor
 from botdesk.actions.bot_turns import (
     BotTurnInput,
     PendingAction,
     finish_bot_turn,
     take_bot_turn,
 )
-from botdesk.actions.conversations import INSERT_MESSAGE, message_row
+from botdesk.actions.conversations import INSERT_MESSAGE, message_row, transition
 from botdesk.actions.subjects import index_values
 from botdesk.bot.actions import ActionResult
-from botdesk.errors import Conflict, NotFound
+from botdesk.errors import NotFound
 from botdesk.events import message_created
 from botdesk.models import Conversation, ConversationStatus, SenderKind, utcnow
 from botdesk.orders.tracking import TrackContext
@@ -65,13 +68,19 @@ class PostedMessage:
 _NEXT_SEQ = (
     update(Conversation)
     .where(Conversation.id == bindparam("b_id"), Conversation.tenant_id == bindparam("b_tenant"))
-    .values(last_seq=Conversation.last_seq + 1, last_activity_at=bindparam("b_now"))
+    .values(
+        last_seq=Conversation.last_seq + 1,
+        last_activity_at=bindparam("b_now"),
+        # A shopper who writes is here: a widget without a socket restarts its away clock
+        # (actions/lifecycle.py); one with a socket open (NULL) is left alone.
+        visitor_away_since=case(
+            (Conversation.visitor_away_since.is_(None), None), else_=bindparam("b_now")
+        ),
+    )
     .returning(Conversation.last_seq, Conversation.status)
 )
-
-
-class _Closed(Exception):
-    """The conversation was closed; the write is rolled back."""
+# Where the shopper's message takes the conversation back to the bot (see the module doc).
+_REOPENED_BY_WRITING = frozenset({ConversationStatus.CLOSED, ConversationStatus.OFFLINE_MESSAGE})
 
 
 def post_visitor_message(
@@ -107,7 +116,7 @@ def post_visitor_message(
         return stored
     message, status = stored
     if status is not ConversationStatus.BOT:
-        # The bot stays silent once the conversation has left it (queue, agent, closed).
+        # The bot stays silent while the conversation is with the form, the queue or an agent.
         return PostedMessage(message, [], status, conversation.language)
     turn = BotTurnInput(
         entry=entry,
@@ -209,8 +218,13 @@ def store_visitor_message(
             if row is None:  # erased since it was read
                 raise NotFound("conversation not found")
             seq, status = row
-            if status is ConversationStatus.CLOSED:
-                raise _Closed
+            if status in _REOPENED_BY_WRITING:
+                session = unit.orm()
+                reopened = session.get(Conversation, conversation.id)
+                assert reopened is not None  # the UPDATE above just found it, and locked it
+                transition(session, Actor.visitor(), reopened, ConversationStatus.BOT)
+                unit.flush()  # the status change is announced before the message
+                status = ConversationStatus.BOT
             body = cipher.seal(seq, MessageContent(text))
             unit.connection.execute(
                 INSERT_MESSAGE,
@@ -236,14 +250,12 @@ def store_visitor_message(
                     conversation.tenant_id, conversation.id, seq, SenderKind.VISITOR.value
                 )
             )
-    except (IntegrityError, _Closed) as exc:
-        # Two copies of the same retried send raced, or a retry came after the close: the
-        # first one's result is the answer.
+    except IntegrityError:
+        # Two copies of the same retried send raced, or a retry came after the first was
+        # stored: the first one's result is the answer.
         earlier = _earlier_send(runtime, conversation, cipher, client_message_id)
         if earlier is not None:
             return earlier
-        if isinstance(exc, _Closed):
-            raise Conflict("this conversation is closed; start a new one") from None
         raise
     stored = StoredMessage(seq, SenderKind.VISITOR, MessageContent(text), now, None)
     return stored, status

@@ -97,13 +97,24 @@ def state(staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep) -> dict
         },
         "tenant": {"slug": staff.tenant.slug, "name": staff.tenant.name},
         "available": queue.available(session, staff.tenant, now),
-        "queue": [_summary(runtime, staff, c, i + 1) for i, c in enumerate(waiting)],
+        # `visitor_away_since`: the shopper's widget is closed (or stopped polling) since then;
+        # past the tenant's grace they leave the queue.
+        "queue": [
+            _summary(runtime, staff, c, i + 1).model_dump(mode="json")
+            | {"visitor_away_since": _when(c.visitor_away_since)}
+            for i, c in enumerate(waiting)
+        ],
         "mine": [_summary(runtime, staff, c) for c in live if c.assigned_agent_id == staff.user.id],
         "others": [
             _summary(runtime, staff, c) for c in live if c.assigned_agent_id != staff.user.id
         ],
+        # Unanswered offline messages, oldest first, whatever the conversation's status now
+        # (`bot` once acknowledged; `closed` when the shopper went idle): answer by email, or
+        # accept to answer in the chat while the conversation is with the bot.
         "offline": [
-            _summary(runtime, staff, c) for c in queue.in_status(session, staff, _S.OFFLINE_MESSAGE)
+            _summary(runtime, staff, c).model_dump(mode="json")
+            | {"offline_pending_since": _when(c.offline_pending_since)}
+            for c in queue.offline_inbox(session, staff)
         ],
         "agents": [
             {
@@ -115,6 +126,10 @@ def state(staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep) -> dict
             for a in roster
         ],
     }
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 class PresenceIn(BaseModel):

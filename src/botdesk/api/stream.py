@@ -10,6 +10,10 @@ when the agent types. The client may send `{"type": "typing", "typing": true|fal
 Close codes: 4400 bad hello, 4404 no such conversation (or wrong token, or erased, or a site
 the tenant has not allowed: the same answer, so an id cannot be probed).
 
+An open socket is the shopper's presence (actions/lifecycle.py): its hello, and hearing that its
+conversation now waits for a person, say the shopper is here; closing while it waits says they
+may have gone, and the conversation's other sockets (`visitor.left`) answer that they are not.
+
 The subscription starts *before* the backlog is read, and every send is driven by a re-read of
 the database after the last seq sent, so a message committed while the backlog is being read is
 neither lost nor sent twice, whichever broker (in-process or Redis) delivers the notification.
@@ -29,6 +33,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from botdesk import access
 from botdesk.actions.handover import handover_state
+from botdesk.actions.lifecycle import WAITING, visitor_arrived, visitor_gone, visitor_present
 from botdesk.api.handover import QueueOut
 from botdesk.api.origins import NotCached, own_origins, tenant_origins
 from botdesk.api.schemas import MessageOut
@@ -45,6 +50,7 @@ BATCH = 200
 router = APIRouter()
 _QUEUE_EVENTS = frozenset({EventType.QUEUE_CHANGED, EventType.PRESENCE_CHANGED})
 _WAITING = frozenset({ConversationStatus.QUEUED})
+_BEST_EFFORT = (Exception, asyncio.CancelledError)
 
 
 async def until_either_ends(
@@ -204,10 +210,15 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
     # The queue's channel only while this shopper waits in it: a queue or presence change then
     # reaches the sockets of the shoppers waiting, not every open chat of the tenant.
     in_queue = queue_channel(tenant_id)
+    # The status as this socket last heard it: closing while it waits marks the shopper away.
+    heard = {"status": status}
     try:
         async with runtime.db.broker.subscribe([conversation_channel(conversation_id)]) as events:
             if status in _WAITING:
                 await events.listen(in_queue)
+            # After subscribing, so a queue join committed meanwhile is either seen here or
+            # heard of below: either way this socket says the shopper is here.
+            await runtime.run(visitor_arrived, runtime, tenant_id, conversation_id)
             last = await _send_after(websocket, runtime, conversation_id, token, after)
             await websocket.send_json({"type": "ready", "last_seq": last})
             sent_queue: dict[str, Any] | None = None
@@ -228,12 +239,21 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
                     if event.type is EventType.MESSAGE_CREATED and event.payload["seq"] > last:
                         last = await _send_after(websocket, runtime, conversation_id, token, last)
                     elif event.type is EventType.CONVERSATION_STATUS_CHANGED:
-                        if ConversationStatus(event.payload["to"]) in _WAITING:
+                        now_status = ConversationStatus(event.payload["to"])
+                        heard["status"] = now_status
+                        if now_status in WAITING:
+                            # Joining the queue starts the away clock (for widgets that
+                            # poll); this socket stops it, before the shopper hears of it.
+                            await runtime.run(visitor_present, runtime, tenant_id, conversation_id)
+                        if now_status in _WAITING:
                             await events.listen(in_queue)
                         else:
                             events.ignore(in_queue)
-                        await websocket.send_json({"type": "status", "status": event.payload["to"]})
+                        await websocket.send_json({"type": "status", "status": now_status.value})
                         await send_queue()
+                    elif event.type is EventType.VISITOR_LEFT:
+                        # Another tab's (or node's) socket closed; this one is still here.
+                        await runtime.run(visitor_present, runtime, tenant_id, conversation_id)
                     elif event.type in _QUEUE_EVENTS:
                         await send_queue()
                     elif event.type is EventType.TYPING and event.payload["who"] == "agent":
@@ -264,8 +284,15 @@ async def stream(websocket: WebSocket, conversation_id: uuid.UUID) -> None:
 
             await until_either_ends(forward(), listen())
     except Gone:
+        heard["status"] = ConversationStatus.CLOSED  # erased: nobody to mark away
         with contextlib.suppress(Exception):
             await websocket.send_json({"type": "erased"})
             await websocket.close(code=4404)
     except WebSocketDisconnect:
         return
+    finally:
+        if heard["status"] in WAITING:
+            # Best effort, also while the server shuts down (the widget then reconnects
+            # elsewhere, which says the shopper is here again).
+            with contextlib.suppress(*_BEST_EFFORT):
+                await runtime.run(visitor_gone, runtime, tenant_id, conversation_id)

@@ -15,6 +15,7 @@ from botdesk import access
 from botdesk.actions.audit import Actor
 from botdesk.actions.conversations import open_conversation
 from botdesk.actions.erasure import erase_conversation
+from botdesk.actions.lifecycle import WAITING, visitor_seen
 from botdesk.actions.messages import send_visitor_message
 from botdesk.actions.transcripts import email_transcript
 from botdesk.api.deps import PUBLIC, RuntimeDep, VisitorToken
@@ -73,7 +74,10 @@ async def get_conversation(
 def _conversation_out(runtime: Runtime, conversation_id: uuid.UUID, token: str) -> ConversationOut:
     with runtime.db.read() as session:
         conversation = access.conversation_for_visitor(session, conversation_id, token)
-        return ConversationOut.of(conversation, runtime.tenants.get(conversation.tenant_id).tenant)
+        out = ConversationOut.of(conversation, runtime.tenants.get(conversation.tenant_id).tenant)
+    if conversation.visitor_away_since is not None and conversation.status in WAITING:
+        visitor_seen(runtime, conversation.tenant_id, conversation.id)  # a widget that polls
+    return out
 
 
 @router.post(
@@ -138,6 +142,9 @@ def _messages_out(
         rows = access.sealed_messages(
             connection, conversation.tenant_id, conversation.id, after_seq=after, limit=limit + 1
         )
+    if conversation.visitor_away_since is not None and conversation.status in WAITING:
+        # A widget that polls (no socket) is here as long as it keeps polling.
+        visitor_seen(runtime, conversation.tenant_id, conversation.id)
     entry = runtime.tenants.get(conversation.tenant_id)
     cipher = ConversationCipher.of(entry.key, conversation.id, conversation.wrapped_key)
     return MessagesOut(

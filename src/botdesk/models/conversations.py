@@ -1,13 +1,18 @@
 """Conversations, their explicit state machine, and their messages.
 
     bot ──▶ pre_chat_form ──▶ queued ──▶ with_agent ──▶ closed
-     │            │             │
-     │            └─────────────┴──▶ offline_message ──▶ closed
-     └──────────────────────────────────────────────────▶ closed
+     │ ▲          └───────────────┴──▶ offline_message ─┐  │
+     │ ├── acknowledged: the bot answers again ◀────────┘  │
+     │ └── the shopper writes again (the thread stays) ◀───┘
+     ├──▶ with_agent   an agent takes up a pending offline message in the chat
+     └──▶ closed       idle timeout (outcome "idle")
+    pre_chat_form, queued ──▶ bot      the shopper backs out or leaves the queue
+    queued ──▶ closed                  the shopper was away past the grace ("abandoned")
 
 A conversation that never reached a human is retained as `bot_only`; reaching an agent (or
 leaving an offline message for one) makes it `with_agent`, which is kept under the tenant's
-separate rule. Only `transition()` changes a status.
+separate rule, and stays so when the conversation returns to the bot. Only `transition()` (or
+a guarded UPDATE followed by `status_was_changed`) changes a status.
 """
 
 from __future__ import annotations
@@ -60,14 +65,21 @@ class IllegalTransition(Exception):
 
 _S = ConversationStatus
 TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {
-    _S.BOT: frozenset({_S.PRE_CHAT_FORM, _S.OFFLINE_MESSAGE, _S.CLOSED}),
+    # bot → with_agent only when an agent takes up an offline message in the chat: the message
+    # was acknowledged and the shopper went on with the bot meanwhile (offline_pending_since),
+    # so there is no queue stretch to pass through; a shopper asking for a person still goes
+    # bot → pre_chat_form → queued. bot → closed is the idle timeout.
+    _S.BOT: frozenset({_S.PRE_CHAT_FORM, _S.OFFLINE_MESSAGE, _S.WITH_AGENT, _S.CLOSED}),
     # The shopper may back out of the form and keep talking to the bot.
     _S.PRE_CHAT_FORM: frozenset({_S.BOT, _S.QUEUED, _S.OFFLINE_MESSAGE, _S.CLOSED}),
     # Leaving the queue returns to the bot; agents all going offline offers an offline message.
     _S.QUEUED: frozenset({_S.BOT, _S.WITH_AGENT, _S.OFFLINE_MESSAGE, _S.CLOSED}),
     _S.WITH_AGENT: frozenset({_S.CLOSED}),
-    _S.OFFLINE_MESSAGE: frozenset({_S.CLOSED}),
-    _S.CLOSED: frozenset(),
+    # Acknowledged at once: the bot answers again while the message waits for the agents.
+    # (→ closed: a message from before the acknowledgement existed, answered by email.)
+    _S.OFFLINE_MESSAGE: frozenset({_S.BOT, _S.CLOSED}),
+    # The shopper writes again in the same conversation: the bot answers, the thread stays.
+    _S.CLOSED: frozenset({_S.BOT}),
 }
 REACHES_A_HUMAN = frozenset({_S.WITH_AGENT, _S.OFFLINE_MESSAGE})
 
@@ -89,6 +101,12 @@ class Conversation(TenantOwned, Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_tenant_id_status", "tenant_id", "status"),
+        # The agents' inbox of offline messages waiting for an answer, oldest first.
+        Index(
+            "ix_conversations_tenant_id_offline_pending_since",
+            "tenant_id",
+            "offline_pending_since",
+        ),
         # The retention purge scans by class and age within a tenant.
         Index(
             "ix_conversations_tenant_id_retention_class_last_activity_at",
@@ -133,6 +151,14 @@ class Conversation(TenantOwned, Base):
     # "queue" or "offline": which form the shopper was shown when they asked for a person.
     form_kind: Mapped[str | None] = mapped_column(String(10), default=None)
     outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    # When the shopper left an offline message that no agent has answered yet (by email or in
+    # the chat). It is what puts the conversation in the agents' inbox, whatever its status:
+    # the conversation itself goes straight back to the bot once the message is acknowledged.
+    offline_pending_since: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Presence of a waiting shopper (actions/lifecycle.py): NULL while a widget socket is open
+    # (or nothing is known); otherwise since when they have been away, refreshed by every
+    # request of a widget that polls. A queued shopper away past the grace leaves the queue.
+    visitor_away_since: Mapped[dt.datetime | None] = mapped_column(default=None)
     csat: Mapped[int | None] = mapped_column(default=None)
     # A data subject asked to restrict processing: kept out of samples and statistics.
     restricted: Mapped[bool] = mapped_column(default=False)
