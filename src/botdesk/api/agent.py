@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from botdesk import access, queue
 from botdesk.actions import agents
+from botdesk.actions import recent as recent_actions
 from botdesk.actions.conversations import read_transcript
 from botdesk.api.deps import (
     CurrentStaff,
@@ -31,7 +32,14 @@ from botdesk.api.deps import (
 )
 from botdesk.api.schemas import INPUT, SOME_TEXT, ErrorOut, MessageOut, PlainText, visible
 from botdesk.errors import Conflict, Invalid, TooLarge
-from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
+from botdesk.models import (
+    Conversation,
+    ConversationStatus,
+    Presence,
+    RetentionClass,
+    User,
+    utcnow,
+)
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher
 
@@ -310,3 +318,110 @@ def canned_replies(
     ]
     # Staff data: never kept by a browser or proxy cache after sign-out.
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+# --- The desk's live figures and its Recent list (issue #14) ---
+
+
+@router.get("/counts")
+def counts(staff: CurrentStaff, session: SessionDep) -> dict[str, int]:
+    """How many of the tenant's conversations are in each status (the desk's live figures)."""
+    access.require_agent(staff)
+    found = access.status_counts(session, staff)
+    return {status.value: found.get(status, 0) for status in ConversationStatus}
+
+
+RecentShow = Literal[
+    "handled", "all", "bot", "pre_chat_form", "queued", "with_agent", "offline_message", "closed"
+]
+assert set(get_args(RecentShow)) == {recent_actions.HANDLED, recent_actions.ALL} | {
+    s.value for s in ConversationStatus
+}
+_CURSOR = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00_[0-9a-f]{32}$"
+
+
+class RecentItem(BaseModel):
+    id: uuid.UUID
+    status: ConversationStatus
+    language: str
+    created_at: dt.datetime
+    last_activity_at: dt.datetime
+    closed_at: dt.datetime | None
+    outcome: str | None
+    csat: int | None
+    assigned_agent: str | None = Field(description="The display name of who handled it last.")
+    handled: bool = Field(description="Whether a person took part (or an offline message).")
+
+
+class RecentPage(BaseModel):
+    items: list[RecentItem]
+    next: str | None = Field(description="Pass as `before` for the next (older) page.")
+
+
+def _cursor(value: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    if value is None:
+        return None
+    moment, _, last_id = value.partition("_")
+    try:
+        return dt.datetime.fromisoformat(moment), uuid.UUID(hex=last_id)
+    except ValueError:  # the pattern passed, the calendar did not (a 30 February)
+        raise Invalid("before is not a cursor from this list") from None
+
+
+@router.get("/recent", response_model=RecentPage)
+def recent(
+    staff: CurrentStaff,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=254,
+            pattern=SOME_TEXT,
+            description="An email address, order number or phone number (blind-index search).",
+        ),
+    ] = None,
+    show: Annotated[
+        RecentShow | None,
+        Query(description="`handled` (default) or `all` (default for a search), or one status."),
+    ] = None,
+    outcome: Outcome | None = None,
+    before: Annotated[str | None, Query(pattern=_CURSOR, description="From `next`.")] = None,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> RecentPage:
+    """The tenant's conversations no longer in the live lists, newest first, searchable."""
+    found = recent_actions.recent(
+        runtime,
+        session,
+        staff,
+        query=q,
+        show=show,
+        outcome=outcome,
+        before=_cursor(before),
+        days=days,
+        limit=limit + 1,  # one more tells whether there is a next page
+    )
+    page = list(found[:limit])
+    names = {u.id: u.display_name for u in _people(session, staff)}
+    last = page[-1] if len(found) > limit else None
+    return RecentPage(
+        items=[
+            RecentItem(
+                id=c.id,
+                status=c.status,
+                language=c.language,
+                created_at=c.created_at,
+                last_activity_at=c.last_activity_at,
+                closed_at=c.closed_at,
+                outcome=c.outcome,
+                csat=c.csat,
+                assigned_agent=names.get(c.assigned_agent_id) if c.assigned_agent_id else None,
+                handled=c.retention_class is RetentionClass.WITH_AGENT,
+            )
+            for c in page
+        ],
+        next=f"{last.last_activity_at.astimezone(dt.UTC).isoformat()}_{last.id.hex}"
+        if last
+        else None,
+    )
