@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 from botdesk.models import AuditEntry, Conversation, User
 from botdesk.runtime import Runtime
 from tests.conftest import LiveServer, Personas, console_sign_in, start_chat
-from tests.test_handover import Agent, queued_chat
+from tests.test_handover import Agent, ask_for_person, queued_chat, send_form
 
 
 @pytest.fixture
@@ -165,3 +166,34 @@ def test_counts_follow_the_tenants_conversations(
         "offline_message",
         "closed",
     }
+
+
+def test_the_transcript_page_shows_the_outcome_the_rating_and_safe_links(
+    api: httpx.Client, personas: Personas, consoles: Callable[[User, str], Agent], bot: None
+) -> None:
+    agent = consoles(personas.alice.agent, "acme")
+    agent.online()
+    chat = start_chat(api, "acme", "en")
+    chat.send("how much is shipping?")
+    assert ask_for_person(chat).status_code == 200
+    assert send_form(chat, email="a@example.fi", topic="order").is_success
+    assert agent.post(f"/conversations/{chat.id}/accept").status_code == 200
+    text = "See [sizes](https://shop.example/sizes) or [x](javascript:alert(1))"
+    assert agent.post(f"/conversations/{chat.id}/messages", {"text": text}).status_code == 201
+    assert agent.post(f"/conversations/{chat.id}/close", {"outcome": "follow_up"}).is_success
+    rated = api.post(
+        f"/api/v1/conversations/{chat.id}/rating", json={"score": 4}, headers=chat.auth
+    )
+    assert rated.status_code == 204
+    page = agent.client.get(f"/console/conversations/{chat.id}").text
+    assert '<dd id="outcome">Needs follow-up</dd>' in page
+    assert "★★★★☆</span> 4 of 5" in page
+    assert (
+        '<a href="https://shop.example/sizes" rel="noopener noreferrer nofollow"'
+        ' target="_blank">sizes</a>' in page
+    )
+    assert "[x](javascript:alert(1))" in page and 'href="javascript' not in page
+    assert "Delivery to Finland is <strong>4.90 €</strong>" in page
+    # Full dates (the shop's zone: UTC unless its opening hours say otherwise).
+    assert re.search(r"started \d{1,2} [A-Z][a-z]{2} 20\d\d \d\d:\d\d", page)
+    assert "times in UTC" in page

@@ -110,15 +110,24 @@ def test_without_a_mail_server_development_writes_an_outbox_and_production_refus
             assert not outbox.exists()
 
 
-def test_the_mailed_transcript_is_clean_text_with_options_and_dates_in_the_shops_zone(
-    mailing_api: httpx.Client, inbox: Inbox, personas: Personas, runtime: Runtime, bot: None
-) -> None:
+@pytest.fixture
+def helsinki(runtime: Runtime, personas: Personas) -> Iterator[None]:
+    """Acme's opening hours are in Helsinki time (tenant rows outlive a test: put it back)."""
+    tenant = Tenant.id == personas.alice.tenant.id
     with runtime.db.session() as session:
+        before = session.scalar(select(Tenant.handover).where(tenant))
         session.execute(
-            update(Tenant)
-            .where(Tenant.id == personas.alice.tenant.id)
-            .values(handover={"timezone": "Europe/Helsinki"})
+            update(Tenant).where(tenant).values(handover={"timezone": "Europe/Helsinki"})
         )
+    yield
+    with runtime.db.session() as session:
+        session.execute(update(Tenant).where(tenant).values(handover=before))
+    runtime.tenants.clear()
+
+
+def test_the_mailed_transcript_is_clean_text_with_options_and_dates_in_the_shops_zone(
+    mailing_api: httpx.Client, inbox: Inbox, runtime: Runtime, bot: None, helsinki: None
+) -> None:
     chat = start_chat(mailing_api, "acme", "fi")
     chat.send("Moi!")
     chat.send("paljonko toimitus maksaa **nyt**")
