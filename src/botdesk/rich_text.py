@@ -72,7 +72,8 @@ def _tokens(text: str, base: str | None) -> list[Token]:
 
 def html(text: str, base: str | None = None) -> str:
     """HTML for a message in the subset; everything outside it is escaped text."""
-    return PARSER.renderer.render(_tokens(text, base), PARSER.options, {})
+    rendered: str = PARSER.renderer.render(_tokens(text, base), PARSER.options, {})
+    return rendered
 
 
 def plain(text: str, base: str | None = None) -> str:
