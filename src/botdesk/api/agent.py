@@ -337,7 +337,6 @@ RecentShow = Literal[
 assert set(get_args(RecentShow)) == {recent_actions.HANDLED, recent_actions.ALL} | {
     s.value for s in ConversationStatus
 }
-_CURSOR = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00_[0-9a-f]{32}$"
 
 
 class RecentItem(BaseModel):
@@ -353,19 +352,25 @@ class RecentItem(BaseModel):
     handled: bool = Field(description="Whether a person took part (or an offline message).")
 
 
+class RecentCursor(BaseModel):
+    before: dt.datetime
+    before_id: uuid.UUID
+
+
 class RecentPage(BaseModel):
     items: list[RecentItem]
-    next: str | None = Field(description="Pass as `before` for the next (older) page.")
+    next: RecentCursor | None = Field(description="The query for the next (older) page.")
 
 
-def _cursor(value: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if value is None:
+def _cursor(
+    before: dt.datetime | None, before_id: uuid.UUID | None
+) -> tuple[dt.datetime, uuid.UUID] | None:
+    if before is None:
         return None
-    moment, _, last_id = value.partition("_")
-    try:
-        return dt.datetime.fromisoformat(moment), uuid.UUID(hex=last_id)
-    except ValueError:  # the pattern passed, the calendar did not (a 30 February)
-        raise Invalid("before is not a cursor from this list") from None
+    if before.tzinfo is None:  # a time without an offset is read as UTC, as every time here
+        before = before.replace(tzinfo=dt.UTC)
+    # Without an id: everything before that instant (the greatest id sorts all ties first).
+    return before, before_id or uuid.UUID(int=(1 << 128) - 1)
 
 
 @router.get("/recent", response_model=RecentPage)
@@ -386,7 +391,8 @@ def recent(
         Query(description="`handled` (default) or `all` (default for a search), or one status."),
     ] = None,
     outcome: Outcome | None = None,
-    before: Annotated[str | None, Query(pattern=_CURSOR, description="From `next`.")] = None,
+    before: Annotated[dt.datetime | None, Query(description="From `next`.")] = None,
+    before_id: Annotated[uuid.UUID | None, Query(description="From `next`.")] = None,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> RecentPage:
@@ -398,7 +404,7 @@ def recent(
         query=q,
         show=show,
         outcome=outcome,
-        before=_cursor(before),
+        before=_cursor(before, before_id),
         days=days,
         limit=limit + 1,  # one more tells whether there is a next page
     )
@@ -421,7 +427,5 @@ def recent(
             )
             for c in page
         ],
-        next=f"{last.last_activity_at.astimezone(dt.UTC).isoformat()}_{last.id.hex}"
-        if last
-        else None,
+        next=RecentCursor(before=last.last_activity_at, before_id=last.id) if last else None,
     )

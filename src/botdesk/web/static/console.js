@@ -401,7 +401,7 @@
     return (q ? "&q=" + encodeURIComponent(q) : "") + (show ? "&show=" + show : "") + (outcome ? "&outcome=" + outcome : "");
   }
   function loadRecent(more) {
-    var path = "/recent?limit=20" + recentQuery() + (more && recentCursor ? "&before=" + encodeURIComponent(recentCursor) : "");
+    var path = "/recent?limit=20" + recentQuery() + (more && recentCursor ? "&before=" + encodeURIComponent(recentCursor.before) + "&before_id=" + recentCursor.before_id : "");
     return call("GET", path).then(function (page) {
       var list = document.getElementById("recent");
       if (!more) list.textContent = "";
