@@ -111,12 +111,12 @@ def test_the_counters_follow_the_queue_without_a_reload(
     page.wait_for_function(
         "n => document.getElementById('stat-queued').textContent == n",
         arg=str(start + 1),
-        timeout=5000,
+        timeout=10_000,
     )
     assert page.locator("#count-queue").inner_text() == "1"
     queued_chat(api, "second@example.com")
     page.wait_for_function(
-        "() => document.getElementById('count-queue').textContent == '2'", timeout=5000
+        "() => document.getElementById('count-queue').textContent == '2'", timeout=10_000
     )
     assert queued.inner_text() == str(start + 2)
     assert page.locator("#count-online").inner_text() == "1"

@@ -13,7 +13,7 @@
   var typingSent = 0, typingTimer = null, shopperTypingTimer = null, refreshTimer = null;
   var OUTCOMES = [["resolved", "Resolved"], ["unresolved", "Not resolved"], ["follow_up", "Needs follow-up"], ["spam", "Spam"]];
   var OUTCOME_LABEL = {}; OUTCOMES.forEach(function (o) { OUTCOME_LABEL[o[0]] = o[1]; });
-  var cannedCache = {}, previewOn = false, pick = 0; // pick: the chosen line of the canned-reply menu
+  var cannedCache = {}, previewOn = false, composerNode = null, composerFor = null, pick = 0; // pick: the chosen line of the canned-reply menu
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -254,7 +254,12 @@
     if (c.status === "queued") {
       pane.appendChild(el("button", { type: "button", class: "accept", text: "Accept this conversation", onclick: function () { accept(c.id); } }));
     }
-    if (mineLive) pane.appendChild(composer(c, draft));
+    // The same composer node across re-renders of one conversation: a message arriving must not
+    // reset what the agent is doing in it (the "/" menu, the preview, undo history).
+    if (mineLive) {
+      if (!composerNode || composerFor !== c.id) { composerNode = composer(c, draft); composerFor = c.id; }
+      pane.appendChild(composerNode);
+    } else { composerNode = null; composerFor = null; }
     if (c.status === "offline_message") pane.appendChild(emailReply(c));
     if (c.status === "offline_message") pane.appendChild(el("button", { type: "button", class: "accept", id: "answer-in-chat", text: "Answer in chat instead", onclick: function () { accept(c.id); } }));
     if (c.status !== "bot") pane.appendChild(noteBox(c));
@@ -263,7 +268,11 @@
     shopperTyping(shopperIsTyping);
     // A re-render (new message, transfer) must not steal the agent's cursor mid-sentence.
     var again = focused && document.getElementById(focused);
-    if (again) { again.focus(); if (again.value !== undefined) again.selectionStart = again.selectionEnd = again.value.length; }
+    if (again) {
+      again.focus();
+      // The kept composer keeps its caret; rebuilt inputs get theirs at the end of the text.
+      if (again.value !== undefined && again !== (composerNode && composerNode.querySelector("#reply"))) again.selectionStart = again.selectionEnd = again.value.length;
+    }
   }
   function cannedFor(language) {
     if (!cannedCache[language]) {
@@ -351,7 +360,8 @@
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
     };
     box.oninput = function () { typing(true); pick = 0; showMenu(); updatePreview(); };
-    box.onblur = function () { closeMenu(); };
+    // Later, not at once: a re-render detaches the box (a blur) and focuses it again at once.
+    box.onblur = function () { setTimeout(function () { if (document.activeElement !== box) closeMenu(); }, 0); };
     updatePreview();
     return el("div", { class: "composer" }, [
       el("div", { class: "combo" }, [box, menu]),
@@ -463,7 +473,9 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/console/stream?tenant=" + encodeURIComponent(tenant));
-    socket.onopen = function () { backoff = 1000; document.getElementById("connection").textContent = ""; refresh(); if (openId) load(openId); };
+    socket.onopen = function () { backoff = 1000; document.getElementById("connection").textContent = "";
+      // (Re)connected: catch up on whatever happened while no events could arrive.
+      refresh(); refreshCounts(); recentSoon(); if (openId) load(openId); };
     socket.onmessage = function (m) {
       var frame = JSON.parse(m.data);
       if (frame.type !== "event") return;
