@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from botdesk.models import AuditEntry
+from botdesk.actions.audit import Actor
+from botdesk.actions.tenants import create_tenant
+from botdesk.actions.transcripts import transcript_text
+from botdesk.models import AuditEntry, Message, SenderKind, Tenant
 from botdesk.runtime import Runtime, build_runtime
+from botdesk.transcripts import Button, MessageContent, StoredMessage
 from tests.conftest import Inbox, LiveServer, Personas, make_settings, start_chat
 from tests.waits import wait_until
 
@@ -102,3 +108,91 @@ def test_without_a_mail_server_development_writes_an_outbox_and_production_refus
             assert answer.status_code == 503
             assert "download the chat instead" in answer.json()["error"]["message"]
             assert not outbox.exists()
+
+
+@pytest.fixture
+def helsinki(runtime: Runtime, personas: Personas) -> Iterator[None]:
+    """Acme's opening hours are in Helsinki time (tenant rows outlive a test: put it back)."""
+    tenant = Tenant.id == personas.alice.tenant.id
+    with runtime.db.session() as session:
+        before = session.scalar(select(Tenant.handover).where(tenant))
+        session.execute(
+            update(Tenant).where(tenant).values(handover={"timezone": "Europe/Helsinki"})
+        )
+    yield
+    with runtime.db.session() as session:
+        session.execute(update(Tenant).where(tenant).values(handover=before))
+    runtime.tenants.clear()
+
+
+def test_the_mailed_transcript_is_clean_text_with_options_and_dates_in_the_shops_zone(
+    mailing_api: httpx.Client, inbox: Inbox, runtime: Runtime, bot: None, helsinki: None
+) -> None:
+    chat = start_chat(mailing_api, "acme", "fi")
+    chat.send("Moi!")
+    chat.send("paljonko toimitus maksaa **nyt**")
+    url = f"/api/v1/conversations/{chat.id}/transcript/email"
+    assert mailing_api.post(url, json={"email": "s@example.com"}, headers=chat.auth).is_success
+    wait_until(lambda: inbox.messages, 5, "the mail")
+    mail = inbox.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    body = mail.replace("\r\n", "\n")
+    # The bot's Markdown is clean text; the shopper's own text is left exactly as typed.
+    assert "Botti: Toimitus Suomeen maksaa 4,90 €, yli 50 €:n tilaukset ilmaiseksi." in body
+    assert "Sinä: paljonko toimitus maksaa **nyt**" in body
+    assert body.count("**") == 2
+    # The greeting's quick reply is an option, on the line under its message.
+    assert "Botti: Hei! Miten voin auttaa?\n    Vaihtoehdot: Toimituskulut\n" in body
+    # Full dates, in the shop's zone, as Finnish writes them ("8.12.2026 14.05").
+    with runtime.db.session() as session:
+        first = session.scalar(select(Message.created_at).order_by(Message.seq).limit(1))
+    assert first is not None
+    local = first.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Europe/Helsinki"))
+    assert f"{local.day}.{local.month}.{local.year} {local.hour}.{local:%M}  Sinä: Moi!" in body
+    assert "Ajat ovat kaupan aikavyöhykkeellä (Europe/Helsinki)." in body
+    assert "UTC" not in body
+
+
+def _message(seq: int, sender: SenderKind, text: str, *buttons: Button) -> StoredMessage:
+    when = dt.datetime(2026, 12, 8, 12, 5, tzinfo=dt.UTC)
+    return StoredMessage(seq, sender, MessageContent(text, buttons), when, None)
+
+
+def test_transcript_text_writes_links_as_text_and_address(runtime: Runtime) -> None:
+    with runtime.db.session() as session:
+        tenant = create_tenant(
+            session, runtime.keyring, Actor.operator(), slug="nk", name="Nordkapp", languages=["en"]
+        )
+        tenant.handover = {"timezone": "Europe/Helsinki"}
+    messages = [
+        _message(1, SenderKind.VISITOR, "see evil.example/login"),
+        _message(
+            2,
+            SenderKind.BOT,
+            "Returns are **free**: use the [returns page](/returns).\n\n"
+            "- keep the *tags*\n- pack it",
+            Button("Size guide", "url:/size-guide"),
+            Button("Track an order", "intent:track_order"),
+            Button("Invoice", "intent:invoice"),
+        ),
+        _message(
+            3,
+            SenderKind.AGENT,
+            "Write to [us](mailto:help@shop.example) or [x](javascript:alert(1))",
+        ),
+    ]
+    text = transcript_text(tenant, "en", messages, "https://shop.example")
+    assert "8 Dec 2026 14:05  You: see evil[.]example/login" in text
+    assert (
+        "8 Dec 2026 14:05  Bot: Returns are free: use the returns page"
+        " (https://shop.example/returns).\n"
+        "    - keep the tags\n"
+        "    - pack it\n"
+        "    Options: Track an order | Invoice\n"
+        "    Size guide (https://shop.example/size-guide)\n"
+    ) in text
+    assert "Customer service: Write to us (help@shop.example) or [x](javascript:alert(1))" in text
+    assert "Times are in the shop's time zone, Europe/Helsinki." in text
+    # Without the shop's origin a relative link has nowhere to lead: its text only.
+    bare = transcript_text(tenant, "en", messages[1:2])
+    assert "use the returns page.\n" in bare and "/returns" not in bare
+    assert "Size guide" not in bare

@@ -36,6 +36,7 @@ from botdesk.access.orders import (
     demo_order,
     demo_orders,
 )
+from botdesk.access.recent import RecentFilter, recent_conversations
 from botdesk.access.samples import question_samples
 from botdesk.access.staff import (
     TOTP_REQUIRED,
@@ -67,6 +68,7 @@ __all__ = [
     "CANNED_REPLY_ROLES",
     "TOTP_REQUIRED",
     "TRANSCRIPT_ROLES",
+    "RecentFilter",
     "StaffContext",
     "VisitorConversation",
     "allowed_origins_by_conversation",
@@ -90,6 +92,7 @@ __all__ = [
     "messages_after",
     "notes_for",
     "question_samples",
+    "recent_conversations",
     "replies_to",
     "require_agent",
     "sealed_message_by_client_id",

@@ -99,6 +99,8 @@ class AuditAction(StrEnum):
     """A staff member opened a transcript."""
     TRANSCRIPT_EMAILED = "transcript.emailed"
     """A transcript was mailed to the shopper."""
+    CONVERSATIONS_SEARCHED = "conversations.searched"
+    """Staff searched the desk's recent conversations by an email, phone or order number."""
     AGENT_PRESENCE_CHANGED = "agent.presence_changed"
     """An agent went online, away or offline."""
 

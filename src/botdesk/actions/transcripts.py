@@ -7,6 +7,10 @@ conversation, per client address, per recipient (a keyed hash of the address, pe
 tenant (rate_limits.py). The mail says it is a copy requested in the shop's chat, asks nothing
 of its reader, and shows what the chat's visitor typed as a quote with its links made inert, so
 a phisher's "visit https://… now" does not read as a call to action from the shop.
+
+The mail is plain text: bot and agent Markdown becomes clean text (botdesk.rich_text), quick
+replies are listed as options, and every time is a full date in the shop's time zone (its
+opening hours' zone), written the way the conversation's language writes dates.
 """
 
 from __future__ import annotations
@@ -14,13 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from zoneinfo import ZoneInfo
 
-from botdesk import access
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+
+from botdesk import access, rich_text
 from botdesk.actions.audit import Actor, AuditAction, record
 from botdesk.actions.users import normalise_email
 from botdesk.errors import Invalid, MailNotAvailable
 from botdesk.mail import MailUnavailable, Undeliverable, send_mail
-from botdesk.models import SenderKind
+from botdesk.models import SenderKind, Tenant
 from botdesk.rate_limits import Check, Limit
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher, StoredMessage, decrypt_all
@@ -59,6 +67,13 @@ _TYPED = {
     "sv": "Rader märkta ”{you}” skrevs i chattfönstret; länkar i dem visas inaktiverade.",
     "nb": "Linjer merket «{you}» ble skrevet i chatvinduet; lenker i dem vises deaktivert.",
 }
+_TIMES = {
+    "en": "Times are in the shop's time zone, {zone}.",
+    "fi": "Ajat ovat kaupan aikavyöhykkeellä ({zone}).",
+    "sv": "Tiderna anges i butikens tidszon, {zone}.",
+    "nb": "Tidene er i butikkens tidssone, {zone}.",
+}
+_OPTIONS = {"en": "Options", "fi": "Vaihtoehdot", "sv": "Alternativ", "nb": "Alternativer"}
 # A link or a bare domain in what the visitor typed: "https://x.example/a", "x.example/login".
 _LINKISH = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://)?(?:[\w-]+\.)+[a-z]{2,}\b")
 _SENDER = {
@@ -67,19 +82,61 @@ _SENDER = {
     "sv": {"visitor": "Du", "bot": "Bot", "agent": "Kundtjänst", "system": "Obs"},
     "nb": {"visitor": "Du", "bot": "Bot", "agent": "Kundeservice", "system": "Merk"},
 }
+# English as European shops write it ("8 Dec 2026 14:05"), not as the US does.
+_LOCALES = {"en": "en_GB"}
+_INDENT = "    "
 
 
-def transcript_text(shop: str, language: str, messages: list[StoredMessage]) -> str:
+def stamp(moment: dt.datetime, zone: str, language: str) -> str:
+    """A full date and time in `zone`, as `language` writes them: "8 Dec 2026 14:05"."""
+    try:
+        locale = Locale.parse(_LOCALES.get(language, language))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en_GB")
+    local = moment.astimezone(ZoneInfo(zone))
+    date = format_date(local, "medium", locale=locale)
+    return f"{date} {format_time(local, 'short', locale=locale)}"
+
+
+def transcript_text(
+    tenant: Tenant, language: str, messages: list[StoredMessage], base: str | None = None
+) -> str:
+    """The mail's body: the intro, then one entry per message (continued lines indented)."""
     names = _SENDER.get(language, _SENDER["en"])
-    typed = _TYPED.get(language, _TYPED["en"]).format(you=names["visitor"])
-    lines = [_INTRO.get(language, _INTRO["en"]).format(shop=shop), typed, ""]
+    zone = access.handover_policy(tenant).hours.zone
+    lines = [
+        _INTRO.get(language, _INTRO["en"]).format(shop=tenant.name),
+        _TYPED.get(language, _TYPED["en"]).format(you=names["visitor"]),
+        _TIMES.get(language, _TIMES["en"]).format(zone=zone),
+        "",
+    ]
+    options = _OPTIONS.get(language, _OPTIONS["en"])
     for message in messages:
-        stamp = message.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        text = message.content.text
+        content = message.content
         if message.sender is SenderKind.VISITOR:
-            text = inert(text)
-        lines.append(f"{stamp}  {names[message.sender.value]}: {text}")
+            body = inert(content.text)  # typed by anyone: never Markdown, never a live link
+        else:
+            body = rich_text.plain(content.text, base)
+        quick = [b.label for b in content.buttons if not b.payload.startswith("url:")]
+        links = [
+            f"{b.label} ({target})"
+            for b in content.buttons
+            if b.payload.startswith("url:")
+            and (target := rich_text.link_target(b.payload[4:], base))
+        ]
+        if quick:
+            body += f"\n{options}: " + " | ".join(quick)
+        body += "".join(f"\n{link}" for link in links)
+        first, *rest = body.split("\n")
+        when = stamp(message.created_at, zone, language)
+        lines.append(f"{when}  {names[message.sender.value]}: {first}")
+        lines.extend(f"{_INDENT}{line}" for line in rest if line.strip())
     return "\n".join(lines) + "\n"
+
+
+def shop_origin(tenant: Tenant) -> str | None:
+    """Where the shop's relative links ("/returns") lead: its first allowed origin, if any."""
+    return tenant.allowed_origins[0] if tenant.allowed_origins else None
 
 
 def inert(text: str) -> str:
@@ -111,9 +168,10 @@ def email_transcript(
             cipher, access.messages_after(session, conversation, 0, conversation.last_seq)
         )
         language, shop = conversation.language, tenant.name
+        body = transcript_text(tenant, language, messages, shop_origin(tenant))
     subject = _SUBJECT.get(language, _SUBJECT["en"]).format(shop=shop)
     try:
-        send_mail(runtime.settings, to, subject, transcript_text(shop, language, messages))
+        send_mail(runtime.settings, to, subject, body)
     except Undeliverable:
         raise Invalid("that email address cannot receive mail") from None
     except MailUnavailable:

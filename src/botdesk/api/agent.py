@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from botdesk import access, queue
 from botdesk.actions import agents
+from botdesk.actions import recent as recent_actions
 from botdesk.actions.conversations import read_transcript
 from botdesk.api.deps import (
     CurrentStaff,
@@ -31,7 +32,14 @@ from botdesk.api.deps import (
 )
 from botdesk.api.schemas import INPUT, SOME_TEXT, ErrorOut, MessageOut, PlainText, visible
 from botdesk.errors import Conflict, Invalid, TooLarge
-from botdesk.models import Conversation, ConversationStatus, Presence, User, utcnow
+from botdesk.models import (
+    Conversation,
+    ConversationStatus,
+    Presence,
+    RetentionClass,
+    User,
+    utcnow,
+)
 from botdesk.runtime import Runtime
 from botdesk.transcripts import ConversationCipher
 
@@ -325,3 +333,114 @@ def canned_replies(
     ]
     # Staff data: never kept by a browser or proxy cache after sign-out.
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+# --- The desk's live figures and its Recent list (issue #14) ---
+
+
+@router.get("/counts")
+def counts(staff: CurrentStaff, session: SessionDep) -> dict[str, int]:
+    """How many of the tenant's conversations are in each status (the desk's live figures)."""
+    access.require_agent(staff)
+    found = access.status_counts(session, staff)
+    return {status.value: found.get(status, 0) for status in ConversationStatus}
+
+
+RecentShow = Literal[
+    "handled", "all", "bot", "pre_chat_form", "queued", "with_agent", "offline_message", "closed"
+]
+assert set(get_args(RecentShow)) == {recent_actions.HANDLED, recent_actions.ALL} | {
+    s.value for s in ConversationStatus
+}
+
+
+class RecentItem(BaseModel):
+    id: uuid.UUID
+    status: ConversationStatus
+    language: str
+    created_at: dt.datetime
+    last_activity_at: dt.datetime
+    closed_at: dt.datetime | None
+    outcome: str | None
+    csat: int | None
+    assigned_agent: str | None = Field(description="The display name of who handled it last.")
+    handled: bool = Field(description="Whether a person took part (or an offline message).")
+
+
+class RecentCursor(BaseModel):
+    before: dt.datetime
+    before_id: uuid.UUID
+
+
+class RecentPage(BaseModel):
+    items: list[RecentItem]
+    next: RecentCursor | None = Field(description="The query for the next (older) page.")
+
+
+def _cursor(
+    before: dt.datetime | None, before_id: uuid.UUID | None
+) -> tuple[dt.datetime, uuid.UUID] | None:
+    if before is None:
+        return None
+    if before.tzinfo is None:  # a time without an offset is read as UTC, as every time here
+        before = before.replace(tzinfo=dt.UTC)
+    # Without an id: everything before that instant (the greatest id sorts all ties first).
+    return before, before_id or uuid.UUID(int=(1 << 128) - 1)
+
+
+@router.get("/recent", response_model=RecentPage)
+def recent(
+    staff: CurrentStaff,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=254,
+            pattern=SOME_TEXT,
+            description="An email address, order number or phone number (blind-index search).",
+        ),
+    ] = None,
+    show: Annotated[
+        RecentShow | None,
+        Query(description="`handled` (default) or `all` (default for a search), or one status."),
+    ] = None,
+    outcome: Outcome | None = None,
+    before: Annotated[dt.datetime | None, Query(description="From `next`.")] = None,
+    before_id: Annotated[uuid.UUID | None, Query(description="From `next`.")] = None,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> RecentPage:
+    """The tenant's conversations no longer in the live lists, newest first, searchable."""
+    found = recent_actions.recent(
+        runtime,
+        session,
+        staff,
+        query=q,
+        show=show,
+        outcome=outcome,
+        before=_cursor(before, before_id),
+        days=days,
+        limit=limit + 1,  # one more tells whether there is a next page
+    )
+    page = list(found[:limit])
+    names = {u.id: u.display_name for u in _people(session, staff)}
+    last = page[-1] if len(found) > limit else None
+    return RecentPage(
+        items=[
+            RecentItem(
+                id=c.id,
+                status=c.status,
+                language=c.language,
+                created_at=c.created_at,
+                last_activity_at=c.last_activity_at,
+                closed_at=c.closed_at,
+                outcome=c.outcome,
+                csat=c.csat,
+                assigned_agent=names.get(c.assigned_agent_id) if c.assigned_agent_id else None,
+                handled=c.retention_class is RetentionClass.WITH_AGENT,
+            )
+            for c in page
+        ],
+        next=RecentCursor(before=last.last_activity_at, before_id=last.id) if last else None,
+    )

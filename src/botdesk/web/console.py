@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from botdesk import access
 from botdesk.actions.conversations import read_transcript
 from botdesk.actions.lockout import Refused
+from botdesk.actions.transcripts import shop_origin, stamp
 from botdesk.actions.users import (
     SECOND_FACTOR_TIME,
     SignedIn,
@@ -261,8 +262,8 @@ def home(request: Request, staff: CurrentStaff, csrf: CsrfToken, session: Sessio
         staff=staff,
         tenants=access.staff_tenants(session, staff.user),
         counts=[(status, counts.get(status, 0)) for status in ConversationStatus],
-        conversations=access.conversations_for_staff(session, staff) if can_read else [],
         can_read=can_read,
+        shop=shop_origin(staff.tenant) or "",
         csrf=csrf,
     )
 
@@ -277,6 +278,7 @@ def transcript(
     session: SessionDep,
 ) -> Response:
     conversation, messages = read_transcript(runtime, session, staff, conversation_id)
+    zone = access.handover_policy(staff.tenant).hours.zone
     return _page(
         request,
         "transcript.html",
@@ -284,4 +286,17 @@ def transcript(
         conversation=conversation,
         messages=messages,
         csrf=csrf,
+        shop=shop_origin(staff.tenant),
+        zone=zone,
+        # Full dates in the shop's zone, as in the transcript the shopper can have mailed.
+        when=lambda moment: stamp(moment, zone, "en"),
+        outcome=OUTCOME_LABELS.get(conversation.outcome or "", conversation.outcome),
     )
+
+
+OUTCOME_LABELS = {
+    "resolved": "Resolved",
+    "unresolved": "Not resolved",
+    "follow_up": "Needs follow-up",
+    "spam": "Spam",
+}
