@@ -197,16 +197,20 @@ def test_slash_opens_the_canned_replies_and_the_preview_shows_the_shoppers_view(
     page.screenshot(path=str(SHOTS / "desk-composer.png"))
 
 
-def test_offline_message_answer_in_chat_needs_lifes_accept(
+def test_an_offline_message_can_be_answered_in_chat_while_the_shopper_talks_to_the_bot(
     desk: Callable[[User], Any], personas: Personas, api: httpx.Client
 ) -> None:
-    """Needs the lifecycle work: accepting a conversation whose offline message is pending."""
+    """The acknowledged message is back with the bot but still waits: email or chat answers it."""
     chat = start_chat(api, "acme", "en")
     assert ask_for_person(chat).json()["form"]["kind"] == "offline"
     assert send_form(chat, email="late@example.com", message="Do you ship to Iceland?").is_success
     page = desk(personas.alice.agent)
     _online(page)
     item = page.locator(f"#offline [data-id='{chat.id}']")
+    # Opened, the pending message offers both answers although its status is `bot` again.
+    item.locator("button.open").click(timeout=TIMEOUT)
+    page.locator("#pane").get_by_label("Email reply").wait_for(timeout=TIMEOUT)
+    page.locator("#answer-in-chat").wait_for(timeout=TIMEOUT)
     item.get_by_role("button", name="Answer in chat").click(timeout=TIMEOUT)
     page.locator("#pane .badge-with_agent").wait_for(timeout=TIMEOUT)
     page.get_by_label("Reply to the shopper").fill("Hello! Yes, we ship to Iceland.")

@@ -171,6 +171,7 @@ def conversation(
             "outcome": found.outcome,
             "csat": found.csat,
             "form_kind": found.form_kind,
+            "offline_pending_since": _when(found.offline_pending_since),
             "last_seq": found.last_seq,
         },
         "form": form,

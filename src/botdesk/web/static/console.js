@@ -260,8 +260,10 @@
       if (!composerNode || composerFor !== c.id) { composerNode = composer(c, draft); composerFor = c.id; }
       pane.appendChild(composerNode);
     } else { composerNode = null; composerFor = null; }
-    if (c.status === "offline_message") pane.appendChild(emailReply(c));
-    if (c.status === "offline_message") pane.appendChild(el("button", { type: "button", class: "accept", id: "answer-in-chat", text: "Answer in chat instead", onclick: function () { accept(c.id); } }));
+    // An offline message waits for an answer whatever the bot did since (it is back with the bot).
+    var pending = c.offline_pending_since || c.status === "offline_message";
+    if (pending) pane.appendChild(emailReply(c));
+    if (pending) pane.appendChild(el("button", { type: "button", class: "accept", id: "answer-in-chat", text: "Answer in chat instead", onclick: function () { accept(c.id); } }));
     if (c.status !== "bot") pane.appendChild(noteBox(c));
     if (mineLive || (c.status === "with_agent" && state && state.me.role === "admin")) pane.appendChild(controls(c));
     log.scrollTop = log.scrollHeight;
