@@ -36,12 +36,16 @@ def _check_links(text: Localized) -> Localized:
     return text
 
 
+_Url = Annotated[str, Field(pattern=r"^(https?://|/)\S+$")]
+
+
 class ButtonSpec(Strict):
     """A quick reply that triggers an intent, or a link that opens a page."""
 
     label: Localized
     intent: Annotated[str, Field(pattern=INTENT_NAME)] | None = None
-    url: Annotated[str, Field(pattern=r"^(https?://|/)\S+$")] | None = None
+    # One address, or one per language (a help page in the shopper's language).
+    url: _Url | dict[str, _Url] | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> ButtonSpec:
@@ -231,6 +235,7 @@ _LOCALIZED_FIELDS = frozenset(
     {
         "text",
         "label",
+        "url",
         "prompt",
         "retry",
         "help",
