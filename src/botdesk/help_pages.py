@@ -63,12 +63,12 @@ class HelpPage:
     def sections(self) -> tuple[Section, ...]:
         """The page's `## ` sections; text before the first one is the page's introduction."""
         found: list[Section] = []
-        heading, lines = "", []
+        heading, lines = "", list[str]()
         for line in self.body.splitlines():
             if line.startswith("## "):
                 if heading:
                     found.append(Section(heading, anchor(heading), "\n".join(lines).strip()))
-                heading, lines = line[3:].strip(), []
+                heading, lines = line[3:].strip(), list[str]()
             elif heading:
                 lines.append(line)
         if heading:
