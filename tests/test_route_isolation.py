@@ -52,6 +52,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/static"): "the console's and widget's scripts, styles and icon (static files)",
     ("GET", "/widget.js"): "the chat widget script every merchant embeds",
     ("GET", "/"): "the demo shop page",
+    ("GET", "/help"): "the demo shop's help pages, in the browser's language",
+    ("GET", "/help/{language}"): "the demo shop's help pages in one language",
+    ("GET", "/help/{language}/{slug}"): "one of the demo shop's help pages (Markdown files)",
+    ("GET", "/api/v1/asyncapi.json"): "the WebSocket streams' published description",
     ("GET", "/api/v1/tenants/{slug}/widget"): (
         "a shop's widget settings (name, languages, colours, greeting): shown to every shopper"
     ),
@@ -60,6 +64,12 @@ PUBLIC: dict[tuple[str, str], str] = {
     ),
     ("GET", "/console/login"): "the sign-in form",
     ("POST", "/console/login"): "signing in (throttled per address and locked per account)",
+}
+
+# Real values for public routes whose path names no tenant's data (the demo shop's help pages).
+PUBLIC_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/help/{language}"): {"language": "fi"},
+    ("GET", "/help/{language}/{slug}"): {"language": "fi", "slug": "palautukset"},
 }
 
 # Routes about the signed-in person's own account, whatever their tenants: no one is refused,
@@ -241,6 +251,7 @@ class World:
             "number": "40012345",  # an order at acme's (demo) merchant
             "user_id": self.alice_agent.user_id,
             "section": "privacy",
+            "language": "fi",  # the demo shop's help pages (public, no tenant's data)
         }
 
 
@@ -599,7 +610,8 @@ def test_every_public_route_still_exists_and_answers_anyone(
     assert all(reason.strip() for reason in PUBLIC.values())
     for key, endpoint in served.items():
         if key in PUBLIC and endpoint.method == "GET":  # (the POSTs run in every chat test)
-            response = api.get(fill(endpoint, {"slug": "acme"}))
+            values = {"slug": "acme"} | PUBLIC_VALUES.get(key, {})
+            response = api.get(fill(endpoint, values), follow_redirects=True)
             assert response.status_code == 200, (key, response.status_code)
 
 
@@ -663,6 +675,7 @@ class Canaries:
             "number": "40012345",
             "user_id": self.admin.user_id,
             "section": "privacy",
+            "language": "fi",
         }
 
 

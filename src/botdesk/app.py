@@ -25,6 +25,7 @@ from botdesk import __version__, web
 from botdesk.api import (
     agent,
     agent_stream,
+    asyncapi,
     demo_merchant,
     deps,
     errors,
@@ -93,6 +94,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="botdesk API",
         version=__version__,
         summary="Visitor API for the botdesk chat widget.",
+        description="The live WebSocket streams (the widget's and the console's) are described "
+        "in AsyncAPI 3.0 at [/api/v1/asyncapi.json](/api/v1/asyncapi.json).",
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -100,7 +103,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     document = app.openapi
-    app.openapi = lambda: deps.declare_csrf(document())  # type: ignore[method-assign]
+
+    def openapi() -> dict[str, Any]:
+        # The WebSocket streams are in their own AsyncAPI document, linked from this one.
+        return asyncapi.link_from(deps.declare_csrf(document()))
+
+    app.openapi = openapi  # type: ignore[method-assign]
     errors.install(app, page=web.error_page)
     app.add_middleware(OriginPolicy)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_request_bytes)
@@ -113,6 +121,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(agent_stream.router)
     app.include_router(widget.router)
     app.include_router(stream.router)
+    app.include_router(asyncapi.router)
     app.include_router(console.router)
     app.include_router(account.router)
     app.include_router(settings.router)

@@ -139,8 +139,12 @@ def seed_demo(runtime: Runtime) -> list[DemoLogin]:
                 slug=DEMO_SLUG,
                 name="Nordkapp Wear",
                 languages=["fi", "sv", "nb", "en"],
+                # What the demo shop's privacy page promises: every chat goes 90 days after
+                # its last message, with a person or not (demo_pages/*/80-privacy.md).
+                retention_bot_days=90,
+                retention_agent_days=90,
                 allowed_origins=[runtime.settings.base_url],
-                privacy_policy_url=f"{runtime.settings.base_url}/#privacy",
+                privacy_policy_url=f"{runtime.settings.base_url}/help/en/privacy",
             )
             session.flush()
         for email, name, role in DEMO_STAFF:

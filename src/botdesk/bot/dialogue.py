@@ -378,7 +378,10 @@ class ContentResponder:
             text = _BLANK_LINES.sub("\n\n", text).strip()
         buttons = tuple(
             Button(
-                _pick(b.label, language), INTENT_PAYLOAD + b.intent if b.intent else f"url:{b.url}"
+                _pick(b.label, language),
+                INTENT_PAYLOAD + b.intent
+                if b.intent
+                else f"url:{b.url if isinstance(b.url, str) else _pick(b.url or {}, language)}",
             )
             for b in answer.buttons
         )

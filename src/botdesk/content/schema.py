@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 INTENT_NAME = r"^[a-z][a-z0-9_]{1,62}$"
 OUT_OF_SCOPE = "out_of_scope"
@@ -36,12 +37,28 @@ def _check_links(text: Localized) -> Localized:
     return text
 
 
+_URL = re.compile(r"^(https?://|/)\S+$")
+
+
 class ButtonSpec(Strict):
     """A quick reply that triggers an intent, or a link that opens a page."""
 
     label: Localized
     intent: Annotated[str, Field(pattern=INTENT_NAME)] | None = None
-    url: Annotated[str, Field(pattern=r"^(https?://|/)\S+$")] | None = None
+    # One address, or one per language (a help page in the shopper's language).
+    url: str | dict[str, str] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _link(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for target in [value] if isinstance(value, str) else (value or {}).values():
+            if not _URL.fullmatch(target):
+                raise PydanticCustomError(
+                    "string_pattern_mismatch",
+                    "String should match pattern '{pattern}'",
+                    {"pattern": _URL.pattern},
+                )
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> ButtonSpec:
@@ -231,6 +248,7 @@ _LOCALIZED_FIELDS = frozenset(
     {
         "text",
         "label",
+        "url",
         "prompt",
         "retry",
         "help",
