@@ -61,9 +61,9 @@ def recent_conversations(
         query = query.where(
             tuple_(Conversation.last_activity_at, Conversation.id) < tuple_(moment, last_id)
         )
-    # Hazard: no index leads with (tenant_id, last_activity_at); the status index narrows the
-    # rows and the window of days bounds the sort. A tenant with very many conversations a
-    # month wants that index (a migration).
+    # The default list (handled only) walks the retention index (tenant_id, retention_class,
+    # last_activity_at) backwards; a search narrows to the few conversations the blind index
+    # matched first, so neither sorts the tenant's whole month.
     return session.scalars(
         query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit)
     ).all()
