@@ -60,6 +60,14 @@ SHOP_SCRIPT = """
     document.body.innerHTML = '<header style="padding:16px"><a href="/healthz?shop=1">Test '
       + 'shop</a></header><main style="padding:16px"><h1>Winter boots</h1>'
       + '<p>Warm and waterproof.</p></main>';
+    if (q.has('wide')) {  // a page wider than a phone, as careless shop headers make them
+      document.body.insertAdjacentHTML('afterbegin',
+        '<div style="width:1200px;height:60px;background:#ccd">A very wide header</div>');
+    }
+    if (q.has('chat-link')) {  // the shop's own early "chat with us" link (docs/widget.md)
+      document.body.insertAdjacentHTML('afterbegin',
+        '<a href="#chat" id="chat-link" data-botdesk-open>Chat with us</a>');
+    }
     if (q.has('bare')) return;
     const script = document.createElement('script');
     script.src = SRC;
