@@ -496,7 +496,8 @@ def test_download_and_delete(shop: Callable[..., Shop], bot: None, api: httpx.Cl
     lines = text.strip().split("\n")
     assert len(lines) == 4 and lines[1] == ""
     # A header with the shop and the dates; full dates (fi: 1.5.2024 klo 10.00); no Markdown.
-    assert re.fullmatch(r"Keskustelu: Acme Outdoor · \d+\.\d+\.\d{4} klo \d+\.\d\d – .*", lines[0])
+    stamp = r"\d+\.\d+\.\d{4} klo \d+\.\d\d"
+    assert re.fullmatch(rf"Keskustelu: Acme Outdoor · {stamp} \N{{EN DASH}} .*", lines[0])
     assert re.fullmatch(r"\d+\.\d+\.\d{4} klo \d+\.\d\d Sinä: paljonko toimitus maksaa", lines[2])
     assert re.fullmatch(r".* Botti: Toimitus Suomeen maksaa 4,90 €.*", lines[3])
     assert "**" not in text

@@ -23,14 +23,20 @@ from botdesk.actions.widget import configure_widget
 from botdesk.events import typing
 from botdesk.models import Conversation, ConversationStatus, Tenant
 from botdesk.runtime import Runtime
+from tests import test_handover, test_widget
 from tests.conftest import LiveServer, Personas, start_chat
-from tests.test_handover import Agent, console  # noqa: F401
-from tests.test_widget import Shop, send, shop, shot, stored  # noqa: F401
+from tests.test_handover import Agent
+from tests.test_widget import Shop, send, shot, stored
+
+# The fixtures: a browser context on the test shop page, a staff console over its JSON API.
+shop = test_widget.shop
+console = test_handover.console
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 15_000
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "images"
-SENDS = re.compile(r"^(Send|Lähetä|Skicka|Join the queue|Siirry jonoon|Send message|Lähetä viesti)$")
+SENDS = re.compile(
+    r"^(Send|Lähetä|Skicka|Join the queue|Siirry jonoon|Send message|Lähetä viesti)$"
+)
 # Counts the tones the widget plays (an AudioContext oscillator started), without a speaker.
 TONES = """
 window.__tones = 0;
@@ -116,7 +122,7 @@ def test_a_finnish_shopper_on_an_english_page_gets_the_widget_in_finnish(
     shop: Callable[..., Shop],
     bot: None,
     personas: Personas,
-    console: Callable[..., Agent],  # noqa: F811
+    console: Callable[..., Agent],
     runtime: Runtime,
 ) -> None:
     agent = console(personas.alice.agent, "acme")
@@ -205,7 +211,7 @@ def test_after_the_agent_closes_the_same_conversation_goes_on_with_the_bot(
     shop: Callable[..., Shop],
     bot: None,
     personas: Personas,
-    console: Callable[..., Agent],  # noqa: F811
+    console: Callable[..., Agent],
 ) -> None:
     agent = console(personas.alice.agent, "acme")
     agent.online()
@@ -275,7 +281,7 @@ def test_unread_messages_while_the_panel_is_closed(
     shop: Callable[..., Shop],
     bot: None,
     personas: Personas,
-    console: Callable[..., Agent],  # noqa: F811
+    console: Callable[..., Agent],
     acme: Callable[..., None],
 ) -> None:
     acme(sound=True)
@@ -292,7 +298,7 @@ def test_unread_messages_while_the_panel_is_closed(
     page.get_by_role("button", name="Close chat").first.click()
     assert page.evaluate("window.__tones") == 0
 
-    text = "<b>Hi</b> **Maija**, your [parcel](https://example.com/t) left today and will be there soon"
+    text = "<b>Hi</b> **Maija**, your [parcel](https://example.com/t) left today, there soon"
     assert agent.post(f"/conversations/{cid}/messages", {"text": text}).status_code == 201
     launcher = page.get_by_role("button", name="Open chat, 1 unread message")
     launcher.wait_for(timeout=TIMEOUT)
@@ -300,13 +306,14 @@ def test_unread_messages_while_the_panel_is_closed(
     preview = shadow(page, "root.querySelector('.peek').innerText")
     assert "<b>Hi</b> Maija, your parcel" in preview and "alice agent" in preview
     assert shadow(page, "root.querySelector('.peek b, .peek a, .peek strong')") is None
-    page.wait_for_function(f"() => document.title === '(1) New message'", timeout=TIMEOUT)
+    page.wait_for_function("() => document.title === '(1) New message'", timeout=TIMEOUT)
     page.wait_for_function(f"() => document.title === {json.dumps(title)}", timeout=TIMEOUT)
     assert page.evaluate("window.__tones") == 1
-    assert agent.post(f"/conversations/{cid}/messages", {"text": "Anything else?"}).status_code == 201
+    assert (
+        agent.post(f"/conversations/{cid}/messages", {"text": "Anything else?"}).status_code == 201
+    )
     page.get_by_role("button", name="Open chat, 2 unread messages").wait_for(timeout=TIMEOUT)
     shot(page, "unread")
-    page.screenshot(path=str(DOCS / "widget-unread.png"))
     # The preview can be dismissed; the count stays until the panel opens.
     page.get_by_role("button", name="Dismiss").click()
     assert shadow(page, "root.querySelector('.peek').hidden") is True
@@ -322,7 +329,7 @@ def test_no_tone_unless_the_tenant_wants_one(
     shop: Callable[..., Shop],
     bot: None,
     personas: Personas,
-    console: Callable[..., Agent],  # noqa: F811
+    console: Callable[..., Agent],
 ) -> None:
     agent = console(personas.alice.agent, "acme")
     agent.online()
@@ -359,20 +366,21 @@ def test_the_text_download_is_clean_text_with_dates_in_the_shops_zone(
         page.get_by_role("menuitem", name="Download as text").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     lines = text.rstrip("\n").split("\n")
+    # The stored times, formatted as the widget should (the zone) and as it must not (UTC).
     stamps = page.evaluate(
-        """(zone) => fetch('/api/v1/conversations/' + JSON.parse(sessionStorage.getItem('botdesk:acme')).id
-            + '/messages', {headers: {Authorization: 'Bearer '
-            + JSON.parse(sessionStorage.getItem('botdesk:acme')).token}})
+        """(zone) => { const c = JSON.parse(sessionStorage.getItem('botdesk:acme'));
+            return fetch('/api/v1/conversations/' + c.id + '/messages',
+                {headers: {Authorization: 'Bearer ' + c.token}})
             .then(r => r.json()).then(j => j.messages.map(m => {
-                const d = new Date(m.created_at.endsWith('Z') || /[+-]\\d\\d:\\d\\d$/.test(m.created_at)
-                    ? m.created_at : m.created_at + 'Z');
+                const s = m.created_at;
+                const d = new Date(/[zZ]|[+-]\\d\\d:?\\d\\d$/.test(s) ? s : s + 'Z');
                 const f = (z) => new Intl.DateTimeFormat('en', {timeZone: z, dateStyle: 'medium',
                     timeStyle: 'short'}).format(d);
-                return [f(zone), f('UTC')]; }))""",
+                return [f(zone), f('UTC')]; })); }""",
         "America/New_York",
     )
     assert stamps[0][0] != stamps[0][1]  # New York is never UTC, so the zone is visible
-    assert lines[0] == f"Chat with Acme Outdoor · {stamps[0][0]} – {stamps[-1][0]}"
+    assert lines[0] == f"Chat with Acme Outdoor · {stamps[0][0]} \N{EN DASH} {stamps[-1][0]}"
     assert lines[1] == ""
     assert lines[2] == f"{stamps[0][0]} You: hello"
     assert lines[3].startswith(f"{stamps[1][0]} Bot: ")
@@ -404,7 +412,10 @@ def test_the_welcome_greeting_topics_and_an_honest_reply_time(
     # No history yet: no number, rather than an invented one.
     config = api.get("/api/v1/tenants/acme/widget").json()
     assert config["reply_minutes"] is None
-    assert config["topics"]["en"][0] == {"title": "Delivery cost", "payload": "intent:delivery_cost"}
+    assert config["topics"]["en"][0] == {
+        "title": "Delivery cost",
+        "payload": "intent:delivery_cost",
+    }
     page = shop().open("lang=en")
     page.get_by_role("button", name="Open chat").click()
     page.get_by_text("Hi! How can we help?").wait_for()
@@ -432,7 +443,6 @@ def test_the_welcome_greeting_topics_and_an_honest_reply_time(
     page.get_by_text("A person usually answers within 4 minutes.").wait_for()
     topics = page.get_by_role("group", name="Topics")
     assert topics.get_by_role("button").all_inner_texts() == ["Delivery cost", "Track my order"]
-    page.screenshot(path=str(DOCS / "widget-welcome.png"))
     shot(page, "welcome")
     topics.get_by_role("button", name="Delivery cost").click()
     page.locator(".them[data-seq]").filter(has_text="4.90").wait_for(timeout=TIMEOUT)

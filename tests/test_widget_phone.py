@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.test_widget import Shop, focused, send, shop, shot  # noqa: F401
+from tests import test_widget
+from tests.test_widget import Shop, focused, send, shot
+
+shop = test_widget.shop  # the fixture: a browser context on the test shop page
 
 pytestmark = pytest.mark.browser
 PHONE = {
@@ -72,6 +75,7 @@ def test_an_overflowing_page_cannot_push_the_widget_off_a_phone_screen(
     assert abs(size[0] - size[2]) < 1 and abs(size[1] - size[3]) < 1, size
     send(page, "hello")
     page.locator(".them[data-seq]").first.wait_for()
+    shot(page, "phone")  # docs/images/widget-phone.png
     page.get_by_role("button", name="Send").tap()  # tappable, not merely visible
     # The on-screen keyboard shrinks the visual viewport: the panel follows it.
     page.set_viewport_size({"width": 390, "height": 480})

@@ -332,7 +332,10 @@
       s = JSON.parse((keepDays() && localStorage.getItem(KEY)) || sessionStorage.getItem(KEY) || "null");
     } catch (e) { /* storage blocked or garbage */ }
     if (!s || typeof s.id !== "string" || typeof s.token !== "string") return null;
-    if (s.exp && !(s.exp > Date.now())) { conv = null; save(); return null; }
+    if (s.exp && !(s.exp > Date.now())) {
+      try { localStorage.removeItem(KEY); } catch (e) { /* blocked */ }
+      return null;
+    }
     return { id: s.id, token: s.token, seq: Math.max(0, +s.seq || 0), lang: typeof s.lang === "string" ? s.lang : null };
   }
   function save() {
@@ -352,7 +355,9 @@
     try { chan = new BroadcastChannel(KEY); } catch (e) { return; }
     chan.onmessage = function (ev) {
       var d = ev.data || {};
-      if (d.type === "ask" && conv) announce();
+      // Handed on only while it is still stored here: a shop that clears storage (a sign-out,
+      // say) means the chat to end with it, not to move into the next tab.
+      if (d.type === "ask" && conv) { var kept = load(); if (kept && kept.id === conv.id) announce(); }
       else if (d.type === "conv" && d.conv && typeof d.conv.id === "string" && typeof d.conv.token === "string") {
         if (!conv || conv.id !== d.conv.id) adopt(d.conv);
       } else if (d.type === "drop" && conv && conv.id === d.id) drop();
