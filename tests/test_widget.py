@@ -60,6 +60,14 @@ SHOP_SCRIPT = """
     document.body.innerHTML = '<header style="padding:16px"><a href="/healthz?shop=1">Test '
       + 'shop</a></header><main style="padding:16px"><h1>Winter boots</h1>'
       + '<p>Warm and waterproof.</p></main>';
+    if (q.has('wide')) {  // a page wider than a phone, as careless shop headers make them
+      document.body.insertAdjacentHTML('afterbegin',
+        '<div style="width:1200px;height:60px;background:#ccd">A very wide header</div>');
+    }
+    if (q.has('chat-link')) {  // the shop's own early "chat with us" link (docs/widget.md)
+      document.body.insertAdjacentHTML('afterbegin',
+        '<a href="#chat" id="chat-link" data-botdesk-open>Chat with us</a>');
+    }
     if (q.has('bare')) return;
     const script = document.createElement('script');
     script.src = SRC;
@@ -220,7 +228,7 @@ def test_chat_in_finnish_and_english_with_a_quick_reply(
     assert page.get_by_role("textbox").input_value() == ""
     conversation = stored(page)
     assert conversation is not None
-    assert set(conversation) == {"id", "token", "seq"}
+    assert set(conversation) == {"id", "token", "seq", "lang"}
     assert (
         api.get(
             f"/api/v1/conversations/{conversation['id']}",
@@ -236,7 +244,7 @@ def test_chat_in_finnish_and_english_with_a_quick_reply(
     assert mine.locator("img, strong").count() == 0
     assert page.evaluate("window.pwned") is None
 
-    english = s.open("lang=en")  # another tab: its own sessionStorage, its own conversation
+    english = shop().open("lang=en")  # another browser: its own conversation
     english.get_by_role("button", name="Open chat").click()
     send(english, "hello")
     quick = english.get_by_role("button", name="Delivery cost")
@@ -411,6 +419,10 @@ def test_bot_markdown_is_a_safe_subset(shop: Callable[..., Shop]) -> None:
         route.fulfill(json=body)
 
     s.context.route(f"**/api/v1/conversations/{fake}/messages*", api)
+    s.context.route(
+        f"**/api/v1/conversations/{fake}",
+        lambda route: route.fulfill(json={"id": fake, "language": "en", "status": "bot"}),
+    )
     hellos: list[Any] = []
     s.context.route_web_socket(
         f"**/api/v1/conversations/{fake}/stream",
@@ -465,6 +477,7 @@ def test_download_and_delete(shop: Callable[..., Shop], bot: None, api: httpx.Cl
         "Lataa JSON-muodossa",
         "Lähetä keskustelu sähköpostiin",
         "Keskustele asiakaspalvelijan kanssa",
+        "Uusi keskustelu",
         "Poista keskustelu",
     ]
     assert focused(page)["label"] == "Lataa tekstinä"
@@ -481,9 +494,13 @@ def test_download_and_delete(shop: Callable[..., Shop], bot: None, api: httpx.Cl
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename.endswith(".txt")
     lines = text.strip().split("\n")
-    assert len(lines) == 2
-    assert re.fullmatch(r"\d\d:\d\d Sinä: paljonko toimitus maksaa", lines[0])
-    assert re.fullmatch(r"\d\d:\d\d Botti: Toimitus Suomeen maksaa \*\*4,90 €\*\*.*", lines[1])
+    assert len(lines) == 4 and lines[1] == ""
+    # A header with the shop and the dates; full dates (fi: 1.5.2024 klo 10.00); no Markdown.
+    stamp = r"\d+\.\d+\.\d{4} klo \d+\.\d\d"
+    assert re.fullmatch(rf"Keskustelu: Acme Outdoor · {stamp} \N{{EN DASH}} .*", lines[0])
+    assert re.fullmatch(r"\d+\.\d+\.\d{4} klo \d+\.\d\d Sinä: paljonko toimitus maksaa", lines[2])
+    assert re.fullmatch(r".* Botti: Toimitus Suomeen maksaa 4,90 €.*", lines[3])
+    assert "**" not in text
 
     gear.click()
     with page.expect_download() as download:
@@ -659,7 +676,7 @@ def test_email_the_conversation_from_the_gear_menu(
     body = message.get_payload(decode=True).decode()
     assert "You: hello" in body and "Bot: Hi! How can I help?" in body
     # The address was not kept in the browser either.
-    assert set(stored(page)) == {"id", "token", "seq"}
+    assert set(stored(page)) == {"id", "token", "seq", "lang"}
     assert page.evaluate("localStorage.length") == 0
     mail_shop.close()
     assert mail_shop.errors == []

@@ -15,8 +15,9 @@ from botdesk.actions.bot_content import save_content
 from botdesk.actions.canned_replies import create_canned_reply
 from botdesk.actions.connectors import save_connector
 from botdesk.actions.samples import set_business_contacts
-from botdesk.actions.tenants import configure_handover, create_tenant
+from botdesk.actions.tenants import configure_handover, configure_tenant, create_tenant
 from botdesk.actions.users import create_user, grant_role
+from botdesk.actions.widget import configure_widget
 from botdesk.content.loader import TenantContent, load_directory
 from botdesk.models import DemoOrder, Role, Tenant, User
 from botdesk.orders.connectors import ConnectorConfig, ConnectorKind
@@ -50,6 +51,42 @@ DEMO_HANDOVER = {
     "fields": {"email": "required", "order_number": "optional", "topic": "optional"},
     "consent": "notice",
     "max_chats": 3,
+}
+# The widget's welcome: a greeting and topic buttons (each sends its intent as a quick reply).
+DEMO_GREETING = {
+    "fi": "Hei! Olen Nordkapp Wearin chatbotti. Miten voin auttaa?",
+    "sv": "Hej! Jag är Nordkapp Wears chattbot. Hur kan jag hjälpa dig?",
+    "nb": "Hei! Jeg er chatboten til Nordkapp Wear. Hva kan jeg hjelpe deg med?",
+    "en": "Hi! I'm Nordkapp Wear's chat bot. How can I help?",
+}
+DEMO_TOPICS = {
+    lang: [{"title": title, "payload": f"intent:{intent}"} for intent, title in topics]
+    for lang, topics in {
+        "fi": [
+            ("track_order", "Missä tilaukseni on?"),
+            ("return_item", "Palautukset"),
+            ("size_guide", "Kokotaulukko"),
+            ("delivery_time", "Toimitusajat"),
+        ],
+        "sv": [
+            ("track_order", "Var är min beställning?"),
+            ("return_item", "Returer"),
+            ("size_guide", "Storleksguide"),
+            ("delivery_time", "Leveranstider"),
+        ],
+        "nb": [
+            ("track_order", "Hvor er bestillingen min?"),
+            ("return_item", "Retur"),
+            ("size_guide", "Størrelsesguide"),
+            ("delivery_time", "Leveringstid"),
+        ],
+        "en": [
+            ("track_order", "Where is my order?"),
+            ("return_item", "Returns"),
+            ("size_guide", "Size guide"),
+            ("delivery_time", "Delivery times"),
+        ],
+    }.items()
 }
 # The same shortcuts in each language, so an agent's habits carry over; facts match the bot's.
 DEMO_CANNED: dict[str, dict[str, str]] = {
@@ -164,6 +201,10 @@ def seed_demo(runtime: Runtime) -> list[DemoLogin]:
         # Only what is missing: re-running `botdesk demo` keeps what an admin changed since.
         if not tenant.handover:
             configure_handover(session, actor, tenant, DEMO_HANDOVER)
+        if not (tenant.widget or {}).get("greeting"):
+            configure_tenant(session, actor, tenant, greeting=DEMO_GREETING)
+        if "topics" not in (tenant.widget or {}):
+            configure_widget(session, actor, tenant, topics=DEMO_TOPICS)
         if not tenant.business_contacts:
             # The shop's own public details (its bot content quotes them): readable in samples.
             set_business_contacts(

@@ -8,6 +8,7 @@ so a closed laptop stops promising shoppers a person within a minute and a half.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,6 +83,30 @@ def wait(
     session: Session, tenant: Tenant, conversation: Conversation, now: dt.datetime
 ) -> WaitEstimate:
     """The honest wait estimate for a queued conversation (see handover.estimate_wait)."""
+    return _estimate(session, tenant, position(session, conversation), now)
+
+
+def reply_minutes(session: Session, tenant: Tenant, now: dt.datetime) -> int | None:
+    """Minutes a shopper asking for a person now would probably wait; None when nobody can say.
+
+    The widget's welcome line ("a person usually answers within N minutes"): the same estimate a
+    new arrival at the back of the queue would get, so it never promises what the queue won't do.
+    """
+    if not handover_policy(tenant).hours.is_open(now):
+        return None
+    queued = session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.tenant_id == tenant.id,
+            Conversation.status == ConversationStatus.QUEUED,
+        )
+    )
+    seconds = _estimate(session, tenant, (queued or 0) + 1, now).seconds
+    return None if seconds is None else max(1, math.ceil(seconds / 60))
+
+
+def _estimate(session: Session, tenant: Tenant, place: int, now: dt.datetime) -> WaitEstimate:
     since = now - HISTORY
     handled = session.execute(
         select(Conversation.accepted_at, Conversation.closed_at, Conversation.queued_at)
@@ -112,7 +137,7 @@ def wait(
         )
     )
     return estimate_wait(
-        position(session, conversation),
+        place,
         agents_online(session, tenant.id, now),
         active or 0,
         handover_policy(tenant).max_chats_per_agent,

@@ -27,6 +27,7 @@ from botdesk.actions.tenants import (
     set_privacy_policy_url,
     set_require_totp,
 )
+from botdesk.actions.widget import MAX_KEEP_DAYS, configure_widget, keep_days_of
 from botdesk.api.deps import AdminStaff, CsrfToken, SessionDep
 from botdesk.errors import BotdeskError, Invalid, NotFound
 from botdesk.handover import FORM_FIELDS, WEEKDAYS, ConsentMode, FieldRule, HandoverPolicy
@@ -51,6 +52,7 @@ SAVED = {
     "retention": "Retention saved.",
     "privacy": "Privacy policy link saved.",
     "contacts": "Shop contact details saved.",
+    "widget": "Chat widget settings saved.",
 }
 _CONTACT_LISTS = ("emails", "phones", "addresses")
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})")  # noqa: RUF001
@@ -107,6 +109,8 @@ def _view(tenant: Tenant, policy: HandoverPolicy) -> dict[str, Any]:
         "agent_mode": "request" if tenant.retention_agent_days is None else "days",
         "agent_days": str(tenant.retention_agent_days or ""),
         "privacy_policy_url": tenant.privacy_policy_url or "",
+        "sound": (tenant.widget or {}).get("sound") is True,
+        "keep_days": str(keep_days_of(tenant.widget)),
         # One per line in a text area each.
         "contacts": {
             key: "\n".join(value)
@@ -156,6 +160,11 @@ def _read(section: str, form: FormData, tenant: Tenant) -> dict[str, Any]:
         }
     if section == "contacts":
         return {"contacts": {key: field(form, f"contacts-{key}") for key in _CONTACT_LISTS}}
+    if section == "widget":
+        return {
+            "sound": field(form, "sound") == "on",
+            "keep_days": field(form, "keep_days").strip(),
+        }
     return {"privacy_policy_url": field(form, "privacy_policy_url").strip()}
 
 
@@ -255,6 +264,9 @@ def _save(section: str, session: Session, staff: access.StaffContext, values: An
     elif section == "contacts":
         lists = {key: values["contacts"][key].splitlines() for key in _CONTACT_LISTS}
         set_business_contacts(session, actor, tenant, **lists)
+    elif section == "widget":
+        keep_days = _whole(values["keep_days"] or "0", "days to keep the chat", 0, MAX_KEEP_DAYS)
+        configure_widget(session, actor, tenant, sound=values["sound"], keep_days=keep_days)
     else:
         set_privacy_policy_url(session, actor, tenant, values["privacy_policy_url"])
 

@@ -41,7 +41,14 @@
       noWait: "We can't estimate the wait yet.", leave: "Leave the queue",
       rate: "How did we do?", star: "{n} of 5", thanks: "Thanks for your feedback!",
       busy: "You are sending a lot very quickly. Please wait a moment and try again.",
-      writing: "{name} is typing…"
+      writing: "{name} is typing…", someone: "Agent is typing…",
+      unread1: "{n} unread message", unreadN: "{n} unread messages", newMsg: "New message",
+      dismiss: "Dismiss", fresh: "New conversation",
+      freshAsk: "Start a new conversation? This one will no longer show here.", freshYes: "Start new",
+      reply1: "A person usually answers within a minute.",
+      replyN: "A person usually answers within {n} minutes.",
+      kept: "This chat is kept on this device for {n} days.", options: "Options",
+      transcript: "Chat with {shop}", topics: "Topics"
     },
     fi: {
       open: "Avaa chat", close: "Sulje chat", title: "Chat", menu: "Chatin asetukset",
@@ -68,7 +75,14 @@
       noWait: "Odotusaikaa ei voi vielä arvioida.", leave: "Poistu jonosta",
       rate: "Miten onnistuimme?", star: "{n}/5", thanks: "Kiitos palautteestasi!",
       busy: "Lähetät paljon viestejä nopeasti. Odota hetki ja yritä uudelleen.",
-      writing: "{name} kirjoittaa…"
+      writing: "{name} kirjoittaa…", someone: "Asiakaspalvelija kirjoittaa…",
+      unread1: "{n} lukematon viesti", unreadN: "{n} lukematonta viestiä", newMsg: "Uusi viesti",
+      dismiss: "Ohita", fresh: "Uusi keskustelu",
+      freshAsk: "Aloitetaanko uusi keskustelu? Tämä keskustelu ei enää näy tässä.", freshYes: "Aloita uusi",
+      reply1: "Asiakaspalvelija vastaa yleensä minuutin kuluessa.",
+      replyN: "Asiakaspalvelija vastaa yleensä {n} minuutin kuluessa.",
+      kept: "Keskustelu säilyy tällä laitteella {n} päivää.", options: "Vaihtoehdot",
+      transcript: "Keskustelu: {shop}", topics: "Aiheet"
     },
     sv: {
       open: "Öppna chatten", close: "Stäng chatten", title: "Chatt", menu: "Chattalternativ",
@@ -95,7 +109,14 @@
       noWait: "Vi kan inte uppskatta väntetiden än.", leave: "Lämna kön",
       rate: "Hur gick det?", star: "{n} av 5", thanks: "Tack för ditt omdöme!",
       busy: "Du skickar mycket på kort tid. Vänta en stund och försök igen.",
-      writing: "{name} skriver…"
+      writing: "{name} skriver…", someone: "Kundtjänst skriver…",
+      unread1: "{n} oläst meddelande", unreadN: "{n} olästa meddelanden", newMsg: "Nytt meddelande",
+      dismiss: "Stäng", fresh: "Ny konversation",
+      freshAsk: "Starta en ny konversation? Den här visas inte längre här.", freshYes: "Starta ny",
+      reply1: "En person svarar oftast inom en minut.",
+      replyN: "En person svarar oftast inom {n} minuter.",
+      kept: "Chatten sparas på den här enheten i {n} dagar.", options: "Alternativ",
+      transcript: "Chatt med {shop}", topics: "Ämnen"
     },
     nb: {
       open: "Åpne chat", close: "Lukk chat", title: "Chat", menu: "Chatvalg",
@@ -122,7 +143,14 @@
       noWait: "Vi kan ikke anslå ventetiden ennå.", leave: "Forlat køen",
       rate: "Hvordan gikk det?", star: "{n} av 5", thanks: "Takk for tilbakemeldingen!",
       busy: "Du sender mye på kort tid. Vent litt og prøv igjen.",
-      writing: "{name} skriver…"
+      writing: "{name} skriver …", someone: "Kundeservice skriver …",
+      unread1: "{n} ulest melding", unreadN: "{n} uleste meldinger", newMsg: "Ny melding",
+      dismiss: "Lukk", fresh: "Ny samtale",
+      freshAsk: "Starte en ny samtale? Denne vises ikke lenger her.", freshYes: "Start ny",
+      reply1: "En person svarer vanligvis innen ett minutt.",
+      replyN: "En person svarer vanligvis innen {n} minutter.",
+      kept: "Chatten lagres på denne enheten i {n} dager.", options: "Alternativer",
+      transcript: "Chat med {shop}", topics: "Emner"
     }
   };
 
@@ -150,14 +178,27 @@
     "button{cursor:pointer}" +
     ":focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
-    ".launcher{position:fixed;bottom:20px;right:20px;width:56px;height:56px;padding:0;border:0;" +
+    // The host is fixed over the visual viewport (fit()); these sit inside it, so a page wider
+    // than the screen cannot push them off it. The host lets clicks through; these take them.
+    ".launcher,.panel,.peek{pointer-events:auto}" +
+    ".launcher{position:absolute;bottom:20px;right:20px;width:56px;height:56px;padding:0;border:0;" +
     "border-radius:50%;background:var(--bd-p);color:var(--bd-on);display:flex;align-items:center;" +
     "justify-content:center;box-shadow:0 4px 14px rgba(0,0,0,.28)}" +
     ".launcher:focus-visible{outline-offset:3px;box-shadow:0 0 0 3px #fff,0 4px 14px rgba(0,0,0,.28)}" +
     ".launcher svg{width:28px;height:28px}" +
-    ".left .launcher,.left .panel{right:auto;left:20px}" +
-    ".panel{position:fixed;bottom:88px;right:20px;width:370px;height:560px;" +
-    "max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);display:flex;" +
+    ".badge{position:absolute;top:-5px;right:-5px;min-width:22px;height:22px;padding:0 6px;" +
+    "border-radius:11px;background:#b00020;color:#fff;border:2px solid #fff;font-size:12px;" +
+    "font-weight:700;line-height:18px;text-align:center}" +
+    ".peek{position:absolute;bottom:88px;right:20px;width:280px;max-width:calc(100% - 40px);" +
+    "display:flex;align-items:flex-start;gap:2px;padding:6px;background:#fff;color:#1a1a1a;" +
+    "border-radius:12px;box-shadow:0 6px 24px rgba(0,0,0,.25)}" +
+    ".peek .pt{flex:1;min-width:0;padding:6px 8px;border:0;border-radius:8px;background:#fff;" +
+    "text-align:left;font-size:14px;overflow-wrap:anywhere}" +
+    ".peek .pt:hover{background:#eef1f5}.peek .pw{display:block;font-size:12px;color:#555b63}" +
+    ".peek .icon{width:30px;height:30px}.peek .icon svg{width:16px;height:16px}" +
+    ".left .launcher,.left .panel,.left .peek{right:auto;left:20px}" +
+    ".panel{position:absolute;bottom:88px;right:20px;width:370px;height:560px;" +
+    "max-width:calc(100% - 40px);max-height:calc(100% - 108px);display:flex;" +
     "flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;" +
     "box-shadow:0 10px 34px rgba(0,0,0,.28)}" +
     ".head{display:flex;align-items:center;gap:2px;padding:8px 8px 8px 16px;" +
@@ -195,7 +236,10 @@
     ".qr button:hover,.qr a:hover{background:#eef1f5}" +
     ".sys{align-self:center;max-width:90%;padding:6px 12px;border-radius:8px;background:#e8ebef;" +
     "color:#333;font-size:13px;text-align:center}" +
-    ".typing .b{display:flex;gap:4px;padding:12px 14px}" +
+    ".typing .b{display:flex;align-items:center;gap:4px;padding:12px 14px}" +
+    ".typing .tl{margin-right:6px;font-size:13px;color:#444a51}" +
+    ".welcome{display:flex;flex-direction:column;gap:8px}" +
+    ".eta{margin:0 2px;font-size:13px;color:#555b63}" +
     ".typing i{width:7px;height:7px;border-radius:50%;background:#6b7178;" +
     "animation:bd-blink 1.2s infinite}" +
     ".typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}" +
@@ -235,16 +279,21 @@
     ".hand .go{background:var(--bd-p);color:var(--bd-on);border-color:var(--bd-p)}" +
     ".hand .ck{display:inline;width:auto;min-height:0}.hand .ckl{font-weight:400}.au{display:block;font-size:12px;opacity:.75}" +
     ".stars{display:flex;gap:4px}.stars button{font-size:20px;line-height:1;padding:4px 8px}" +
-    "@media (max-width:479.98px){.panel{top:0;left:0!important;right:0;bottom:0;width:100%;" +
-    "height:100%;max-width:none;max-height:none;border-radius:0}.open .launcher{display:none}}";
+    // Full screen when the visual viewport is narrow (a class, not a media query: the layout
+    // viewport of a page that overflows is wider than the phone's screen).
+    ".full .panel{top:0;left:0!important;right:0;bottom:0;width:100%;height:100%;max-width:none;" +
+    "max-height:none;border-radius:0}.full.open .launcher,.full.open .peek{display:none}";
 
   var cfg = {
     name: "", languages: null, default_language: "en", position: "right",
-    colors: { primary: "#1f5f8b" }, privacy_policy_url: null, retention_days: null
+    colors: { primary: "#1f5f8b" }, privacy_policy_url: null, retention_days: null,
+    topics: {}, reply_minutes: null, time_zone: "UTC", sound: false, keep_days: 0
   };
   var lang = "en";
   var t = TEXTS.en;
-  var conv = load(); // {id, token, seq}: seq is the stream cursor (highest seq read in order)
+  // {id, token, seq, lang}: seq is the stream cursor (highest seq read in order). Loaded once
+  // the settings say where (keep_days).
+  var conv = null;
   var msgs = []; // message objects, in seq order
   var nodes = new Map(); // seq -> element
   var ui = null;
@@ -258,22 +307,75 @@
   var failed = null; // {text, payload, cid} of the last send that failed: a retry reuses cid
   var status = "bot"; // the conversation's status as last heard from the server
   var typedAt = 0; // when the shopper's last "typing" frame went out
+  var live = false; // history is loaded: from now on, messages are news (unread counts)
+  var unread = 0;
+  var seenSeq = 0; // messages up to here were seen in another tab
+  var flashTimer = 0;
+  var baseTitle = null; // the page's own title while ours flashes
+  var gestured = false; // browsers play sound only after the shopper clicked or typed
+  var audio = null;
+  var chan = null; // BroadcastChannel to this shop's other tabs
+  var view = null; // what the handover area shows, to redraw it in another language
+  var typingName; // the agent typing now: undefined none, null unnamed, or the name
 
-  // ---- storage: {id, token, seq} only ----------------------------------------------------
+  // ---- storage: {id, token, seq, lang} (+ exp in localStorage) only -----------------------
+  // sessionStorage by default (this tab only, gone with it); localStorage for keep_days days
+  // when the tenant turned continuity on. Either holds one conversation's token, nothing else.
+  function keepDays() {
+    var d = Math.floor(+cfg.keep_days || 0);
+    return d > 0 && d <= 30 ? d : 0;
+  }
   function load() {
+    var s = null;
     try {
-      var s = JSON.parse(sessionStorage.getItem(KEY) || "null");
-      if (s && typeof s.id === "string" && typeof s.token === "string") {
-        return { id: s.id, token: s.token, seq: Math.max(0, +s.seq || 0) };
-      }
+      if (!keepDays()) localStorage.removeItem(KEY); // continuity turned off: forget what was kept
+      s = JSON.parse((keepDays() && localStorage.getItem(KEY)) || sessionStorage.getItem(KEY) || "null");
     } catch (e) { /* storage blocked or garbage */ }
-    return null;
+    if (!s || typeof s.id !== "string" || typeof s.token !== "string") return null;
+    if (s.exp && !(s.exp > Date.now())) {
+      try { localStorage.removeItem(KEY); } catch (e) { /* blocked */ }
+      return null;
+    }
+    return { id: s.id, token: s.token, seq: Math.max(0, +s.seq || 0), lang: typeof s.lang === "string" ? s.lang : null };
   }
   function save() {
     try {
-      if (conv) sessionStorage.setItem(KEY, JSON.stringify({ id: conv.id, token: conv.token, seq: conv.seq }));
-      else sessionStorage.removeItem(KEY);
+      var days = keepDays(), area = days ? localStorage : sessionStorage;
+      (days ? sessionStorage : localStorage).removeItem(KEY);
+      if (!conv) return area.removeItem(KEY);
+      var v = { id: conv.id, token: conv.token, seq: conv.seq, lang: conv.lang || lang };
+      if (days) v.exp = Date.now() + days * 864e5; // days after the last activity
+      area.setItem(KEY, JSON.stringify(v));
     } catch (e) { /* storage blocked: the chat still works on this page */ }
+  }
+
+  // ---- other tabs of the shop: the chat follows the shopper (same origin only) --------------
+  function tabs() {
+    if (!window.BroadcastChannel) return;
+    try { chan = new BroadcastChannel(KEY); } catch (e) { return; }
+    chan.onmessage = function (ev) {
+      var d = ev.data || {};
+      // Handed on only while it is still stored here: a shop that clears storage (a sign-out,
+      // say) means the chat to end with it, not to move into the next tab.
+      if (d.type === "ask" && conv) { var kept = load(); if (kept && kept.id === conv.id) announce(); }
+      else if (d.type === "conv" && d.conv && typeof d.conv.id === "string" && typeof d.conv.token === "string") {
+        if (!conv || conv.id !== d.conv.id) adopt(d.conv);
+      } else if (d.type === "drop" && conv && conv.id === d.id) drop();
+      else if (d.type === "seen" && conv && conv.id === d.id) { seenSeq = Math.max(seenSeq, +d.seq || 0); clearUnread(); }
+    };
+    if (!conv) chan.postMessage({ type: "ask" });
+  }
+  function tell(d) { try { if (chan) chan.postMessage(d); } catch (e) { /* closed */ } }
+  function announce() { if (conv) tell({ type: "conv", conv: { id: conv.id, token: conv.token, lang: conv.lang || lang } }); }
+  function adopt(c) {
+    stopLive();
+    conv = { id: c.id, token: c.token, seq: 0, lang: typeof c.lang === "string" ? c.lang : null };
+    status = "bot";
+    hand(null);
+    clearLog();
+    if (conv.lang) setLang(conv.lang);
+    save();
+    restore();
   }
 
   // ---- HTTP ------------------------------------------------------------------------------
@@ -300,7 +402,8 @@
     }, function (e) { clearTimeout(timer); throw e; });
   }
   function convPath(c, rest) { return "/conversations/" + encodeURIComponent(c.id) + (rest || ""); }
-  function gone(e) { return e && (e.status === 404 || e.status === 401); }
+  // Erased, expired by retention, or a token that no longer opens it: start afresh.
+  function gone(e) { return e && (e.status === 404 || e.status === 410 || e.status === 401); }
 
   // ---- language and colours --------------------------------------------------------------
   function pickLanguage() {
@@ -313,6 +416,28 @@
       if (code && (allowed ? allowed.indexOf(code) >= 0 : TEXTS[code])) return code;
     }
     return allowed ? (allowed.indexOf(cfg.default_language) >= 0 ? cfg.default_language : allowed[0]) : "en";
+  }
+  function textsFor(code) {
+    var own = cfg.texts && typeof cfg.texts === "object" ? cfg.texts[code] : null;
+    var out = TEXTS[code] || TEXTS.en;
+    if (own && typeof own === "object") {
+      out = Object.assign({}, out);
+      Object.keys(own).forEach(function (k) {
+        if (typeof own[k] === "string" && typeof out[k] === "string") out[k] = own[k];
+      });
+    }
+    return out;
+  }
+  // The conversation's language, once the server knows it, is the language of every text of
+  // the widget from then on: one language at a time, never a Finnish answer under English labels.
+  function setLang(code) {
+    code = String(code || "").toLowerCase().split(/[-_]/)[0];
+    if (code === "no" || code === "nn") code = "nb";
+    if (conv && TEXTS[code] && conv.lang !== code) { conv.lang = code; save(); }
+    if (!TEXTS[code] || code === lang) return;
+    lang = code;
+    t = textsFor(code);
+    if (ui) relabel();
   }
   function hex(c) {
     var m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(c || "").trim());
@@ -456,15 +581,21 @@
     ui.log.insertBefore(node, next || null);
     nodes.set(m.seq, node);
     if (m.sender === "visitor") {
-      // Quick replies are offers for the next turn only.
-      msgs.forEach(function (o) {
-        var q = o.seq < m.seq && nodes.get(o.seq).querySelector(".quick");
-        if (q) q.remove();
-      });
+      stale(m.seq);
       var p = ui.log.querySelector(".pending");
       if (p && p.getAttribute("data-text") === m.text) p.remove();
     }
+    news(m);
     scrollDown();
+  }
+  // Quick replies (and the welcome's topics) are offers for the next turn only.
+  function stale(seq) {
+    msgs.forEach(function (o) {
+      var q = o.seq < seq && nodes.get(o.seq).querySelector(".quick");
+      if (q) q.remove();
+    });
+    var w = ui.log.querySelectorAll(".welcome .quick, .welcome .eta");
+    Array.prototype.forEach.call(w, function (n) { n.remove(); });
   }
   function scrollDown() { if (ui) ui.log.scrollTop = ui.log.scrollHeight; }
   function clearLog() {
@@ -472,13 +603,134 @@
     nodes.clear();
     if (ui) { ui.log.textContent = ""; greet(); }
   }
-  // The tenant's greeting opens the log; it is shown, not sent, so it is no message of record.
+  // The welcome opens the log: the tenant's greeting, topic buttons and, when the queue's
+  // history can tell, how soon a person answers. It is shown, not sent: no message of record.
   function greet() {
-    var text = cfg.greeting && typeof cfg.greeting === "object" ? cfg.greeting[lang] : null;
-    if (!text || ui.log.querySelector(".greet")) return;
-    var bubble = el("div", { class: "b" }, [el("span", { class: "sr", text: who("bot") + ": " })]);
-    markdown(String(text), bubble);
-    ui.log.prepend(el("div", { class: "msg them greet" }, [bubble]));
+    if (!ui) return;
+    var old = ui.log.querySelector(".welcome");
+    if (old) old.remove();
+    var kids = [], text = cfg.greeting && typeof cfg.greeting === "object" ? cfg.greeting[lang] : null;
+    if (text) {
+      var bubble = el("div", { class: "b" }, [el("span", { class: "sr", text: who("bot") + ": " })]);
+      markdown(String(text), bubble);
+      kids.push(el("div", { class: "msg them greet" }, [bubble]));
+    }
+    if (!msgs.some(function (m) { return m.sender === "visitor"; })) {
+      var topics = cfg.topics && Array.isArray(cfg.topics[lang]) ? cfg.topics[lang] : [];
+      var buttons = topics.filter(function (x) { return x && x.title; }).map(function (x) {
+        var payload = /^intent:[a-z][a-z0-9_]{1,62}$/.test(String(x.payload)) ? String(x.payload) : null;
+        return el("button", { type: "button", text: String(x.title), "data-payload": payload });
+      });
+      if (buttons.length) {
+        var row = el("div", { class: "qr quick topics", role: "group", "aria-label": t.topics }, buttons);
+        row.addEventListener("click", function (ev) {
+          var btn = ev.target.closest("button");
+          if (!btn || sending) return;
+          row.remove();
+          ui.input.focus();
+          send(btn.textContent, btn.getAttribute("data-payload"), false);
+        });
+        kids.push(row);
+      }
+      var n = cfg.reply_minutes;
+      if (typeof n === "number" && n > 0 && n < 1000) {
+        kids.push(el("p", { class: "eta", text: n === 1 ? t.reply1 : t.replyN.replace("{n}", n) }));
+      }
+    }
+    if (kids.length) ui.log.prepend(el("div", { class: "welcome" }, kids));
+  }
+  // Everything already on screen, again in the current language.
+  function relabel() {
+    ui.w.setAttribute("lang", lang);
+    ui.labels.forEach(function (l) {
+      var text = typeof l[2] === "function" ? l[2]() : t[l[2]];
+      if (l[1] === "text") l[0].textContent = text; else l[0].setAttribute(l[1], text);
+    });
+    launcherLabel();
+    privacyNote();
+    msgs.forEach(function (m) {
+      var node = render(m);
+      nodes.get(m.seq).replaceWith(node);
+      nodes.set(m.seq, node);
+    });
+    var last = msgs.filter(function (m) { return m.sender === "visitor"; }).pop();
+    if (last) stale(last.seq);
+    greet();
+    if (view) view();
+    if (typingName !== undefined) agentTyping(true, typingName);
+  }
+
+  // ---- unread: badge, accessible name, preview, title, tone --------------------------------
+  function news(m) {
+    if (!live || (m.sender !== "bot" && m.sender !== "agent")) return;
+    if (!ui.panel.hidden) {
+      if (!document.hidden && conv) tell({ type: "seen", id: conv.id, seq: m.seq });
+      return;
+    }
+    if (m.seq <= seenSeq) return;
+    unread++;
+    badge();
+    ui.peekWho.textContent = m.sender === "agent" && m.author ? String(m.author) : who(m.sender);
+    ui.peekText.textContent = preview(m.text);
+    ui.peek.hidden = false;
+    flash();
+    tone();
+  }
+  function preview(text) {
+    var s = plain(text).replace(/\s+/g, " ").trim();
+    return s.length > 90 ? s.slice(0, 88).replace(/\s+\S*$/, "") + "…" : s;
+  }
+  function badge() {
+    ui.badge.textContent = unread > 99 ? "99+" : String(unread);
+    ui.badge.hidden = !unread;
+    launcherLabel();
+  }
+  function launcherLabel() {
+    var label = !ui.panel.hidden ? t.close : t.open;
+    if (unread && ui.panel.hidden) label += ", " + (unread === 1 ? t.unread1 : t.unreadN).replace("{n}", unread);
+    ui.launcher.setAttribute("aria-label", label);
+  }
+  function clearUnread() {
+    unread = 0;
+    if (!ui) return;
+    badge();
+    ui.peek.hidden = true;
+    stopFlash();
+  }
+  function flash() {
+    var on = false;
+    if (baseTitle === null) baseTitle = document.title;
+    clearInterval(flashTimer);
+    function tick() {
+      on = !on;
+      document.title = on ? "(" + unread + ") " + t.newMsg : baseTitle;
+    }
+    tick();
+    flashTimer = setInterval(tick, 1500);
+  }
+  function stopFlash() {
+    clearInterval(flashTimer);
+    flashTimer = 0;
+    if (baseTitle !== null) document.title = baseTitle;
+    baseTitle = null;
+  }
+  // A short two-note chime made on the spot (no audio file), if the tenant wants one.
+  function tone() {
+    if (!cfg.sound || !gestured) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var now = audio.currentTime, g = audio.createGain(), o = audio.createOscillator();
+      o.type = "sine";
+      o.frequency.setValueAtTime(880, now);
+      o.frequency.setValueAtTime(660, now + 0.12);
+      g.gain.setValueAtTime(0.0001, now);
+      g.gain.exponentialRampToValueAtTime(0.12, now + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, now + 0.3);
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start(now);
+      o.stop(now + 0.32);
+    } catch (e) { /* no audio here: the badge and the title still tell */ }
   }
   function deletedNote() {
     if (ui.log.querySelector(".sys")) return;
@@ -487,17 +739,25 @@
   }
 
   // ---- conversation, socket, polling -----------------------------------------------------
+  // Forget the conversation here (and in the shop's other tabs): the welcome again.
   function drop() {
+    var c = conv;
     stopLive();
     conv = null;
     save();
+    if (c) tell({ type: "drop", id: c.id });
+    status = "bot";
+    agentTyping(false);
+    if (ui) hand(null);
     clearLog();
   }
   function start() {
     return req("POST", "/tenants/" + encodeURIComponent(slug) + "/conversations", { language: lang })
       .then(function (r) {
-        conv = { id: String(r.conversation.id), token: String(r.visitor_token), seq: 0 };
+        conv = { id: String(r.conversation.id), token: String(r.visitor_token), seq: 0, lang: null };
+        setLang(r.conversation.language);
         save();
+        announce();
         var days = r.conversation.retention_days;
         if (days && days !== cfg.retention_days) { cfg.retention_days = days; privacyNote(); }
         var old = ui.log.querySelector(".sys");
@@ -556,11 +816,11 @@
       var d;
       try { d = JSON.parse(ev.data); } catch (e) { return; }
       wsTries = 0;
-      if (d.type === "message") { add(d.message, true); save(); if (d.message.sender !== "visitor") agentTyping(null); }
+      if (d.type === "message") { add(d.message, true); save(); if (d.message.sender !== "visitor") agentTyping(false); }
       else if (d.type === "erased") { drop(); deletedNote(); }
       else if (d.type === "status") onStatus(d.status);
       else if (d.type === "queue") showQueue(d);
-      else if (d.type === "typing") agentTyping(d.typing ? d.name || t.agent : null);
+      else if (d.type === "typing") agentTyping(!!d.typing, d.name ? String(d.name) : null);
     };
     sock.onclose = function (ev) {
       if (ws !== sock) return;
@@ -577,7 +837,12 @@
   function restore() {
     var c = conv;
     c.seq = 0;
-    catchUp(c).then(function () { if (conv === c) connect(); }, function (e) {
+    // The conversation's language (the bot may have switched it): the history comes meanwhile.
+    req("GET", convPath(c), null, c.token).then(function (r) {
+      if (conv === c && r && r.language) setLang(r.language);
+    }, function () { /* the history's answer says what went wrong */ });
+    catchUp(c).then(function () { live = true; if (conv === c) connect(); }, function (e) {
+      live = true;
       if (conv !== c) return;
       if (gone(e)) drop();
       else { startPoll(); wsTimer = setTimeout(connect, 3000); }
@@ -627,12 +892,15 @@
       var c = conv;
       return req("POST", convPath(c, "/messages"), body, c.token).then(function (r) {
         if (conv !== c) return;
+        if (r.language) setLang(r.language);
         add(r.message);
         (r.replies || []).forEach(function (m) { add(m); });
         if (r.status && r.status !== status) onStatus(r.status);
       }, function (e) {
-        // The stored conversation is gone (erased, expired) or closed: start a new one, once.
-        if ((gone(e) || (e && e.status === 409)) && !retried && conv === c) {
+        // The stored conversation is gone (erased, expired by retention): start afresh, once.
+        // A closed one is not gone: the server lets it go on with the bot (closed -> bot), and
+        // only "New conversation" in the menu starts another.
+        if (gone(e) && !retried && conv === c) {
           retried = true;
           drop();
           return start().then(post);
@@ -660,11 +928,21 @@
 
 
   // ---- handover: pre-chat form, queue, agent typing, rating -------------------------------
-  function hand(kids) {
+  // redraw: how to show the same again in another language (see relabel).
+  function hand(kids, redraw) {
+    view = kids && kids.length ? redraw || null : null;
     ui.hand.textContent = "";
     (kids || []).forEach(function (k) { ui.hand.append(k); });
     ui.hand.hidden = !kids || !kids.length;
+    composer();
     scrollDown();
+  }
+  // One way to send at a time: while a form is open (pre-chat, email, delete), the message
+  // box and its Send button step aside.
+  function composer() {
+    var had = ui.row.contains(ui.root.activeElement);
+    ui.row.hidden = !ui.mail.hidden || !ui.confirm.hidden || !!ui.hand.querySelector("form");
+    if (had && ui.row.hidden) ui.panel.focus();
   }
   function onStatus(s) {
     var was = status;
@@ -686,6 +964,13 @@
   }
   function form(f) {
     var inputs = {}, errs = {}, kids = [el("p", { text: f.kind === "offline" ? t.offTitle : t.formTitle })];
+    function redraw() {
+      f.fields.forEach(function (x) { if (inputs[x.name]) x.value = inputs[x.name].value; });
+      var ticked = box && box.checked;
+      form(f);
+      var again = ui.hand.querySelector("#bd-f-consent");
+      if (again) again.checked = ticked;
+    }
     f.fields.forEach(function (x) {
       var id = "bd-f-" + x.name, input;
       if (x.name === "topic") {
@@ -727,6 +1012,9 @@
       req("POST", convPath(conv, "/handover/form"), body, conv.token).then(function (r) {
         status = r.status;
         if (r.queue) showQueue(r.queue); else hand(null);
+        // An offline message is acknowledged in the chat and the bot takes over again.
+        if (!ws) poll();
+        ui.input.focus();
       }, function (e) {
         go.disabled = false;
         if (e && e.status === 422 && e.details) {
@@ -741,7 +1029,7 @@
         else error(errorText(e));
       });
     } }, kids);
-    hand([formEl]);
+    hand([formEl], redraw);
     var firstEmpty = Object.keys(inputs).map(function (k) { return inputs[k]; }).filter(function (i) { return !i.value; })[0];
     if (firstEmpty && !ui.panel.hidden) firstEmpty.focus();
   }
@@ -749,7 +1037,8 @@
     if (status !== "queued" && q.type === "queue") status = "queued";
     var wait = q.wait_seconds == null ? t.noWait : q.wait_seconds < 90 ? t.soon : t.wait.replace("{m}", Math.ceil(q.wait_seconds / 60));
     hand([el("p", { role: "status", text: t.pos.replace("{n}", q.position) + " " + wait }),
-      el("div", { class: "acts" }, [el("button", { type: "button", text: t.leave, onclick: leaveQueue })])]);
+      el("div", { class: "acts" }, [el("button", { type: "button", text: t.leave, onclick: leaveQueue })])],
+    function () { showQueue(q); });
   }
   function leaveQueue() {
     var c = conv;
@@ -760,19 +1049,22 @@
     var c = conv;
     var stars = [1, 2, 3, 4, 5].map(function (n) {
       return el("button", { type: "button", "aria-label": t.star.replace("{n}", n), text: "★", onclick: function () {
-        req("POST", convPath(c, "/rating"), { score: n }, c.token).then(function () {
-          hand([el("p", { role: "status", text: t.thanks })]);
-        }, function (e) { error(errorText(e)); });
+        req("POST", convPath(c, "/rating"), { score: n }, c.token).then(thanks, function (e) { error(errorText(e)); });
       } });
     });
-    hand([el("p", { text: t.rate }), el("div", { class: "stars", role: "group", "aria-label": t.rate }, stars)]);
+    hand([el("p", { text: t.rate }), el("div", { class: "stars", role: "group", "aria-label": t.rate }, stars)], rating);
   }
-  function agentTyping(name) {
+  function thanks() { hand([el("p", { role: "status", text: t.thanks })], thanks); }
+  // "Anna is typing…" with the dots; an agent without a name shown is "Agent is typing…".
+  function agentTyping(on, name) {
     var old = ui && ui.log.querySelector(".agent-typing");
     if (old) old.remove();
-    if (!name || !ui) return;
-    ui.log.append(el("div", { class: "msg them typing agent-typing", role: "status", "aria-label": t.writing.replace("{name}", name) },
-      [el("div", { class: "b" }, [el("i"), el("i"), el("i")])]));
+    typingName = on ? name || null : undefined;
+    if (!on || !ui) return;
+    var line = name ? t.writing.replace("{name}", name) : t.someone;
+    ui.log.append(el("div", { class: "msg them typing agent-typing", role: "status", "aria-label": line },
+      [el("div", { class: "b" }, [el("span", { class: "tl", "aria-hidden": "true", text: line }),
+        el("i", { "aria-hidden": "true" }), el("i", { "aria-hidden": "true" }), el("i", { "aria-hidden": "true" })])]));
     scrollDown();
   }
   function typingOut() {
@@ -805,10 +1097,45 @@
     else if (ev.key === "Tab") closeMenu(false);
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // Date and time in the shop's time zone, in the conversation's language.
   function when(iso) {
     var s = String(iso || "");
     var d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s + "Z");
-    return isNaN(d) ? "--:--" : pad(d.getHours()) + ":" + pad(d.getMinutes());
+    if (isNaN(d)) return "--";
+    try {
+      return new Intl.DateTimeFormat(lang, { timeZone: cfg.time_zone || "UTC", dateStyle: "medium", timeStyle: "short" }).format(d);
+    } catch (e) {
+      return d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    }
+  }
+  // What the Markdown renderer shows, as clean text: bold and lists plain, links "text (url)".
+  function plainLine(s) {
+    return s.replace(/\\([\\`*_\[\]()<>#!|~])|\[((?:\\.|[^\]\n\\])+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|\*([^*\n]+)\*/g,
+      function (all, esc, label, href, bold, em) {
+        if (esc != null) return esc;
+        if (label != null) {
+          var url = safeUrl(href);
+          return url ? plainLine(label) + " (" + new URL(url, location.href).href + ")" : all;
+        }
+        return plainLine(bold != null ? bold : em);
+      });
+  }
+  function plain(text) {
+    return String(text).split(/\r?\n/).map(function (line) {
+      var item = /^\s*- +(.*)$/.exec(line);
+      return item ? "• " + plainLine(item[1]) : plainLine(line);
+    }).join("\n");
+  }
+  function transcript() {
+    var lines = [t.transcript.replace("{shop}", cfg.name || slug) +
+      (msgs.length ? " · " + when(msgs[0].created_at) + " – " + when(msgs[msgs.length - 1].created_at) : ""), ""];
+    msgs.forEach(function (m) {
+      var name = m.sender === "agent" && m.author ? String(m.author) : who(m.sender);
+      lines.push(when(m.created_at) + " " + name + ": " + plain(m.text));
+      var options = (Array.isArray(m.buttons) ? m.buttons : []).map(function (b) { return String(b.label); });
+      if (options.length) lines.push(t.options + ": " + options.join(" | "));
+    });
+    return lines.join("\n") + "\n";
   }
   function download(kind) {
     closeMenu(true);
@@ -816,7 +1143,7 @@
     var day = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
     var data = kind === "json"
       ? JSON.stringify({ tenant: slug, conversation: conv && conv.id, exported_at: now.toISOString(), messages: msgs }, null, 2)
-      : msgs.map(function (m) { return when(m.created_at) + " " + who(m.sender) + ": " + m.text; }).join("\n") + "\n";
+      : transcript();
     var url = URL.createObjectURL(new Blob([data], { type: kind === "json" ? "application/json" : "text/plain;charset=utf-8" }));
     var a = el("a", { href: url, download: "chat-" + slug + "-" + day + "." + kind, hidden: true });
     ui.root.append(a);
@@ -831,12 +1158,12 @@
     ui.ok.hidden = true;
     if (!conv) return error(t.nothing);
     ui.mail.hidden = false;
-    ui.row.hidden = true;
+    composer();
     ui.mailInput.focus();
   }
   function endMail() {
     ui.mail.hidden = true;
-    ui.row.hidden = false;
+    composer();
   }
   function doMail(ev) {
     if (ev) ev.preventDefault();
@@ -859,18 +1186,33 @@
       ui.mailInput.focus();
     }).then(function () { ui.mailSend.setAttribute("aria-disabled", "false"); });
   }
-  function askDelete() {
+  // kind: "del" (erase on the server) or "fresh" (leave this one, start another).
+  function ask(kind) {
     closeMenu(false);
     error("");
     ui.ok.hidden = true;
     endMail();
+    ui.confirmKind = kind;
+    ui.confirmText.textContent = kind === "del" ? t.ask : t.freshAsk;
+    ui.confirmYes.textContent = kind === "del" ? t.yes : t.freshYes;
+    ui.confirmYes.className = kind === "del" ? "danger" : "";
     ui.confirm.hidden = false;
-    ui.row.hidden = true;
+    composer();
     ui.confirm.querySelector(".cancel").focus();
   }
   function endConfirm() {
     ui.confirm.hidden = true;
-    ui.row.hidden = false;
+    composer();
+  }
+  // "New conversation": this one stays on the server (the shop still has it); here it is
+  // forgotten, token and all, and the welcome shows again.
+  function fresh() {
+    endConfirm();
+    if (sending) return;
+    drop();
+    failed = null;
+    error("");
+    ui.input.focus();
   }
   function doDelete() {
     if (sending) return;
@@ -896,22 +1238,28 @@
   function privacyNote() {
     if (!ui) return;
     ui.note.textContent = "";
-    var days = cfg.retention_days;
-    if (days) ui.note.append(t.privacy.replace("{n}", days));
+    var days = cfg.retention_days, parts = [];
+    if (days) parts.push(t.privacy.replace("{n}", days));
+    if (keepDays()) parts.push(t.kept.replace("{n}", keepDays()));
+    ui.note.append(parts.join(" "));
     var url = cfg.privacy_policy_url;
     if (url && /^https?:\/\//i.test(url) && safeUrl(url)) {
-      ui.note.append(days ? " " : "", link(url, [t.policy]));
+      ui.note.append(parts.length ? " " : "", link(url, [t.policy]));
     }
-    ui.note.hidden = !ui.note.childNodes.length;
+    ui.note.hidden = !ui.note.textContent;
   }
   function open() {
     if (!ui) { wantOpen = true; return; }
     ui.w.classList.add("open");
     ui.panel.hidden = false;
     ui.launcher.setAttribute("aria-expanded", "true");
-    ui.launcher.setAttribute("aria-label", t.close);
+    clearUnread();
+    if (conv && msgs.length) tell({ type: "seen", id: conv.id, seq: msgs[msgs.length - 1].seq });
+    launcherLabel();
+    fit();
     scrollDown();
-    ui.input.focus();
+    var field = ui.row.hidden ? ui.hand.querySelector("input, select, textarea, button") : ui.input;
+    (field || ui.input).focus();
   }
   function close() {
     wantOpen = false;
@@ -920,8 +1268,35 @@
     ui.w.classList.remove("open");
     ui.panel.hidden = true;
     ui.launcher.setAttribute("aria-expanded", "false");
-    ui.launcher.setAttribute("aria-label", t.open);
+    launcherLabel();
     ui.launcher.focus();
+  }
+  // The host covers the visual viewport (what the screen shows, pinch zoom and on-screen
+  // keyboard included), not the layout viewport: a shop page wider than the phone widens the
+  // latter, and position:fixed alone would then put the launcher off-screen.
+  function fit() {
+    if (!ui) return;
+    var v = window.visualViewport;
+    var box = v ? [v.offsetLeft, v.offsetTop, v.width, v.height] : [0, 0, window.innerWidth, window.innerHeight];
+    ["left", "top", "width", "height"].forEach(function (side, i) {
+      ui.host.style.setProperty(side, Math.round(box[i]) + "px", "important");
+    });
+    ui.w.classList.toggle("full", box[2] < 480);
+  }
+  // Tab goes round the open panel: header, log, message box, Send, then the header again
+  // (Shift+Tab from the header reaches the launcher on a desktop). Full screen on a phone,
+  // where the launcher is hidden, focus stays in the panel until it is closed.
+  function focusables() {
+    return Array.prototype.filter.call(
+      ui.panel.querySelectorAll("button, a[href], input, select, textarea, [tabindex]"),
+      function (n) { return n.tabIndex >= 0 && !n.disabled && n.getClientRects().length; });
+  }
+  function cycle(ev) {
+    if (ev.key !== "Tab" || ev.defaultPrevented || !ui.menu.hidden) return;
+    var list = focusables(), at = list.indexOf(ui.root.activeElement);
+    if (!list.length) return;
+    if (!ev.shiftKey && at === list.length - 1) { ev.preventDefault(); list[0].focus(); }
+    else if (ev.shiftKey && at <= 0 && ui.w.classList.contains("full")) { ev.preventDefault(); list[list.length - 1].focus(); }
   }
 
   function build() {
@@ -930,8 +1305,8 @@
     var host = el("div", { "data-botdesk": slug });
     // Inline !important beats the shop's !important rules on the host element itself.
     [["all", "initial"], ["display", "block"], ["position", "fixed"], ["z-index", "2147483000"],
-      ["bottom", "0"], [cfg.position === "left" ? "left" : "right", "0"], ["width", "0"],
-      ["height", "0"], ["overflow", "visible"], ["visibility", "visible"], ["opacity", "1"],
+      ["left", "0"], ["top", "0"], ["width", "100%"], ["height", "100%"], ["pointer-events", "none"],
+      ["overflow", "visible"], ["visibility", "visible"], ["opacity", "1"], ["transform", "none"],
       ["--bd-p", primary], ["--bd-on", onWhite >= contrast(primary, "#111111") ? "#ffffff" : "#111111"],
       ["--bd-ink", onWhite >= 4.5 ? primary : "#1a1a1a"]
     ].forEach(function (p) { host.style.setProperty(p[0], p[1], "important"); });
@@ -943,76 +1318,99 @@
     } catch (e) {
       root.append(el("style", { text: CSS }));
     }
-    var name = cfg.name || t.title;
-    var u = { root: root };
+    var u = { root: root, host: host, labels: [] };
+    // Texts that follow the language (relabel): [element, attribute or "text", key or function].
+    function L(node, attr, key) {
+      u.labels.push([node, attr, key]);
+      var text = typeof key === "function" ? key() : t[key];
+      if (attr === "text") node.textContent = text; else node.setAttribute(attr, text);
+      return node;
+    }
+    function name() { return cfg.name || t.title; }
+    u.badge = el("span", { class: "badge", "aria-hidden": "true", hidden: true });
     u.launcher = el("button", {
       type: "button", class: "launcher", "aria-label": t.open, "aria-expanded": "false",
       "aria-controls": "bd-panel", onclick: function () { if (u.panel.hidden) open(); else close(); }
-    }, [icon("chat")]);
-    u.gear = el("button", {
-      type: "button", class: "icon", "aria-label": t.menu, "aria-haspopup": "menu",
+    }, [icon("chat"), u.badge]);
+    u.peekWho = el("span", { class: "pw" });
+    u.peekText = el("span");
+    u.peek = el("div", { class: "peek", hidden: true }, [
+      el("button", { type: "button", class: "pt", onclick: open }, [u.peekWho, u.peekText]),
+      L(el("button", { type: "button", class: "icon", onclick: function () { u.peek.hidden = true; u.launcher.focus(); } }, [icon("close")]), "aria-label", "dismiss")
+    ]);
+    u.gear = L(el("button", {
+      type: "button", class: "icon", "aria-haspopup": "menu",
       "aria-expanded": "false", "aria-controls": "bd-menu",
       onclick: function () { if (u.menu.hidden) openMenu(); else closeMenu(true); }
-    }, [icon("gear")]);
-    function item(text, fn) {
-      return el("button", { type: "button", role: "menuitem", tabindex: "-1", text: text, onclick: fn });
+    }, [icon("gear")]), "aria-label", "menu");
+    function item(key, fn) {
+      return L(el("button", { type: "button", role: "menuitem", tabindex: "-1", onclick: fn }), "text", key);
     }
-    u.menu = el("div", { id: "bd-menu", class: "menu", role: "menu", "aria-label": t.menu, hidden: true, onkeydown: menuKeys }, [
-      item(t.dlText, function () { download("txt"); }),
-      item(t.dlJson, function () { download("json"); }),
-      item(t.mail, askMail),
-      item(t.person, function () { closeMenu(false); (conv ? Promise.resolve() : start()).then(function () { handover("POST"); }, function (e) { error(errorText(e)); }); }),
-      item(t.del, askDelete)
-    ]);
-    u.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
+    u.menu = L(el("div", { id: "bd-menu", class: "menu", role: "menu", hidden: true, onkeydown: menuKeys }, [
+      item("dlText", function () { download("txt"); }),
+      item("dlJson", function () { download("json"); }),
+      item("mail", askMail),
+      item("person", function () { closeMenu(false); (conv ? Promise.resolve() : start()).then(function () { handover("POST"); }, function (e) { error(errorText(e)); }); }),
+      item("fresh", function () { ask("fresh"); }),
+      item("del", function () { ask("del"); })
+    ]), "aria-label", "menu");
+    u.log = L(el("div", { class: "log", role: "log", "aria-live": "polite", tabindex: "0" }), "aria-label", "messages");
     u.err = el("p", { class: "err", role: "alert", hidden: true });
+    u.confirmText = el("p", { id: "bd-ask" });
+    u.confirmYes = el("button", { type: "button", onclick: function () { if (u.confirmKind === "del") doDelete(); else fresh(); } });
     u.confirm = el("div", { class: "confirm", role: "group", "aria-labelledby": "bd-ask", hidden: true }, [
-      el("p", { id: "bd-ask", text: t.ask }),
-      el("button", { type: "button", class: "danger", text: t.yes, onclick: doDelete }),
-      el("button", { type: "button", class: "cancel", text: t.no, onclick: function () { endConfirm(); u.gear.focus(); } })
+      u.confirmText, u.confirmYes,
+      L(el("button", { type: "button", class: "cancel", onclick: function () { endConfirm(); u.gear.focus(); } }), "text", "no")
     ]);
+    L(u.confirmText, "text", function () { return u.confirmKind === "del" ? t.ask : t.freshAsk; });
+    L(u.confirmYes, "text", function () { return u.confirmKind === "del" ? t.yes : t.freshYes; });
     u.mailInput = el("input", {
       id: "bd-mail", type: "email", autocomplete: "email", maxlength: "254", required: "required"
     });
-    u.mailSend = el("button", { type: "submit", text: t.mailSend, "aria-disabled": "false" });
+    u.mailSend = L(el("button", { type: "submit", "aria-disabled": "false" }), "text", "mailSend");
     u.mail = el("form", { class: "confirm mail", hidden: true, novalidate: "novalidate", onsubmit: doMail }, [
-      el("label", { for: "bd-mail", text: t.mailLabel }), u.mailInput, u.mailSend,
-      el("button", { type: "button", class: "cancel", text: t.no, onclick: function () { endMail(); u.gear.focus(); } })
+      L(el("label", { for: "bd-mail" }), "text", "mailLabel"), u.mailInput, u.mailSend,
+      L(el("button", { type: "button", class: "cancel", onclick: function () { endMail(); u.gear.focus(); } }), "text", "no")
     ]);
     u.ok = el("p", { class: "ok", role: "status", hidden: true });
-    u.hand = el("div", { class: "hand", role: "region", "aria-label": t.person, hidden: true });
-    u.input = el("textarea", {
-      rows: "1", maxlength: String(MAX), placeholder: t.placeholder, "aria-label": t.placeholder,
+    u.hand = L(el("div", { class: "hand", role: "region", hidden: true }), "aria-label", "person");
+    u.input = L(L(el("textarea", {
+      rows: "1", maxlength: String(MAX),
       oninput: function () { grow(); typingOut(); },
       onkeydown: function (ev) {
         if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); submit(); }
       }
-    });
-    u.send = el("button", { type: "button", class: "send", text: t.send, "aria-disabled": "false", onclick: submit });
+    }), "placeholder", "placeholder"), "aria-label", "placeholder");
+    u.send = L(el("button", { type: "button", class: "send", "aria-disabled": "false", onclick: submit }), "text", "send");
     u.row = el("div", { class: "row" }, [u.input, u.send]);
     u.note = el("p", { class: "note" });
-    u.panel = el("div", { id: "bd-panel", class: "panel", role: "dialog", "aria-label": name, hidden: true }, [
+    u.panel = L(el("div", { id: "bd-panel", class: "panel", role: "dialog", tabindex: "-1", hidden: true, onkeydown: cycle }, [
       el("div", { class: "head" }, [
-        el("div", { class: "title", text: name }), u.gear,
-        el("button", { type: "button", class: "icon", "aria-label": t.close, onclick: close }, [icon("close")]),
+        L(el("div", { class: "title" }), "text", name), u.gear,
+        L(el("button", { type: "button", class: "icon", onclick: close }, [icon("close")]), "aria-label", "close"),
         u.menu
       ]),
       u.log,
       el("div", { class: "foot" }, [u.hand, u.err, u.ok, u.confirm, u.mail, u.row, u.note])
-    ]);
-    u.w = el("div", { class: "w" + (cfg.position === "left" ? " left" : ""), lang: lang }, [u.launcher, u.panel]);
+    ]), "aria-label", name);
+    u.w = el("div", { class: "w" + (cfg.position === "left" ? " left" : ""), lang: lang }, [u.launcher, u.peek, u.panel]);
     u.w.addEventListener("keydown", function (ev) {
       if (ev.key !== "Escape") return;
       if (!u.menu.hidden) closeMenu(true);
       else if (!u.confirm.hidden) { endConfirm(); u.gear.focus(); }
       else if (!u.mail.hidden) { endMail(); u.gear.focus(); }
       else if (!u.panel.hidden) close();
+      else if (!u.peek.hidden) u.peek.hidden = true;
       else return;
       ev.stopPropagation();
     });
     root.append(u.w);
     document.body.append(host);
     ui = u;
+    fit();
+    var v = window.visualViewport;
+    if (v) { v.addEventListener("resize", fit); v.addEventListener("scroll", fit); }
+    window.addEventListener("resize", fit);
     privacyNote();
     greet();
   }
@@ -1025,17 +1423,13 @@
         /* unreachable for now: defaults */
       })
       .then(function () {
+        conv = load();
         lang = pickLanguage();
-        t = TEXTS[lang] || TEXTS.en;
-        var own = cfg.texts && typeof cfg.texts === "object" ? cfg.texts[lang] : null;
-        if (own && typeof own === "object") {
-          t = Object.assign({}, t);
-          Object.keys(own).forEach(function (k) {
-            if (typeof own[k] === "string" && typeof t[k] === "string") t[k] = own[k];
-          });
-        }
+        t = textsFor(lang);
+        if (conv && conv.lang) setLang(conv.lang);
         build();
-        if (conv) restore();
+        tabs();
+        if (conv) restore(); else live = true;
         if (wantOpen) open();
       }, function () {
         if (window.console) console.warn("botdesk: no tenant " + JSON.stringify(slug));
@@ -1046,6 +1440,18 @@
       if (!ws) { wsTries = 0; connect(); }
     });
     document.addEventListener("visibilitychange", function () { if (!document.hidden && !ws) poll(); });
+    window.addEventListener("focus", stopFlash);
+    function gesture() { gestured = true; }
+    document.addEventListener("pointerdown", gesture, true);
+    document.addEventListener("keydown", gesture, true);
+    // A shop's own "Chat with us" link, early in its page (say, among its skip links), opens
+    // the chat: the launcher itself is necessarily the page's last tab stop.
+    document.addEventListener("click", function (ev) {
+      var at = ev.target && ev.target.closest ? ev.target.closest("[data-botdesk-open]") : null;
+      if (!at) return;
+      ev.preventDefault();
+      open();
+    });
   }
 
   window.Botdesk = Object.freeze({ open: open, close: close, version: VERSION });
