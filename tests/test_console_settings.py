@@ -134,7 +134,13 @@ def test_admin_saves_each_section_and_sees_it_stored(
         }
     )
     assert browser.post("/console/settings/form", data=form | {"csrf": csrf}).status_code == 303
-    agents = {"csrf": csrf, "max_chats": "5", "require_totp": "on"}
+    agents = {
+        "csrf": csrf,
+        "max_chats": "5",
+        "queue_grace": "120",
+        "idle_minutes": "45",
+        "require_totp": "on",
+    }
     # Requiring a second factor the admin has not set up would lock them out at once.
     lockout = browser.post("/console/settings/agents", data=agents)
     assert lockout.status_code == 422
@@ -176,6 +182,7 @@ def test_admin_saves_each_section_and_sees_it_stored(
         "en": "My order",
     }
     assert handover["max_chats"] == 5
+    assert (handover["queue_grace_seconds"], handover["idle_minutes"]) == (120, 45)
     assert now["require_totp"] is True
     assert (now["retention_bot_days"], now["retention_agent_days"]) == (30, 365)
     assert now["privacy_policy_url"] == "https://acme.example/privacy"
@@ -186,7 +193,7 @@ def test_admin_saves_each_section_and_sees_it_stored(
     assert [(r.action, r.details.get("settings")) for r in rows] == [
         ("tenant.handover_configured", ["timezone", "hours"]),
         ("tenant.handover_configured", ["fields", "topics", "consent"]),
-        ("tenant.handover_configured", ["max_chats"]),
+        ("tenant.handover_configured", ["max_chats", "queue_grace_seconds", "idle_minutes"]),
         ("tenant.configured", ["require_totp"]),
         ("tenant.configured", ["retention_bot_days", "retention_agent_days"]),
         ("tenant.configured", ["privacy_policy_url"]),
@@ -227,6 +234,16 @@ def test_admin_saves_each_section_and_sees_it_stored(
         ("form", topics_form({"topic-6-id": "gift"}), "'gift' needs a label"),
         ("agents", {"max_chats": "0", "require_totp": "on"}, "from 1 to 20"),
         ("agents", {"max_chats": "lots"}, "from 1 to 20"),
+        (
+            "agents",
+            {"max_chats": "3", "queue_grace": "5", "idle_minutes": "30"},
+            "leaves the queue must be a whole number from 15 to 3600",
+        ),
+        (
+            "agents",
+            {"max_chats": "3", "queue_grace": "90", "idle_minutes": "99999"},
+            "a quiet chat is closed must be a whole number from 5 to 1440",
+        ),
         (
             "retention",
             {"bot_days": "30", "agent_mode": "days", "agent_days": ""},

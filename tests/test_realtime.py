@@ -201,6 +201,11 @@ def test_widget_settings(api: httpx.Client, personas: Personas) -> None:
         "retention_days": 60,
         "greeting": None,
         "texts": {},
+        "topics": {},
+        "reply_minutes": None,  # no accepted chats yet: no number is invented
+        "time_zone": "UTC",
+        "sound": False,
+        "keep_days": 0,
     }
     assert api.get("/api/v1/tenants/nope/widget").status_code == 404
 

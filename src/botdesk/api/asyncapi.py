@@ -75,6 +75,12 @@ EVENT_PAYLOADS: dict[EventType, tuple[str, Schema, dict[str, Any]]] = {
         _object({}),
         {},
     ),
+    EventType.VISITOR_LEFT: (
+        "A widget socket of a waiting conversation closed: any socket still open on it (another "
+        "tab, another node) says it is here, so the shopper is not taken out of the queue.",
+        _object({}),
+        {},
+    ),
     EventType.PRESENCE_CHANGED: (
         "An agent's presence changed.",
         _object({"user_id": _ID, "status": _enum(Presence)}),

@@ -30,7 +30,15 @@ from botdesk.actions.tenants import (
 from botdesk.actions.widget import MAX_KEEP_DAYS, configure_widget, keep_days_of
 from botdesk.api.deps import AdminStaff, CsrfToken, SessionDep
 from botdesk.errors import BotdeskError, Invalid, NotFound
-from botdesk.handover import FORM_FIELDS, WEEKDAYS, ConsentMode, FieldRule, HandoverPolicy
+from botdesk.handover import (
+    FORM_FIELDS,
+    IDLE_RANGE,
+    QUEUE_GRACE_RANGE,
+    WEEKDAYS,
+    ConsentMode,
+    FieldRule,
+    HandoverPolicy,
+)
 from botdesk.models import Tenant
 from botdesk.pii import BusinessContacts
 from botdesk.web import PLAIN_FORM, page
@@ -104,6 +112,8 @@ def _view(tenant: Tenant, policy: HandoverPolicy) -> dict[str, Any]:
             for key, labels in policy.topics.items()
         ],
         "max_chats": str(policy.max_chats_per_agent),
+        "queue_grace": str(policy.queue_grace_seconds),
+        "idle_minutes": str(policy.idle_minutes),
         "require_totp": tenant.require_totp,
         "bot_days": str(tenant.retention_bot_days),
         "agent_mode": "request" if tenant.retention_agent_days is None else "days",
@@ -150,6 +160,8 @@ def _read(section: str, form: FormData, tenant: Tenant) -> dict[str, Any]:
     if section == "agents":
         return {
             "max_chats": field(form, "max_chats").strip(),
+            "queue_grace": field(form, "queue_grace").strip(),
+            "idle_minutes": field(form, "idle_minutes").strip(),
             "require_totp": field(form, "require_totp") == "on",
         }
     if section == "retention":
@@ -244,6 +256,14 @@ def _save(section: str, session: Session, staff: access.StaffContext, values: An
         configure_handover(session, actor, tenant, config)
     elif section == "agents":
         config["max_chats"] = _whole(values["max_chats"], "chats per agent", 1, 20)
+        config["queue_grace_seconds"] = _whole(
+            values["queue_grace"],
+            "seconds before a shopper who left leaves the queue",
+            *QUEUE_GRACE_RANGE,
+        )
+        config["idle_minutes"] = _whole(
+            values["idle_minutes"], "minutes before a quiet chat is closed", *IDLE_RANGE
+        )
         configure_handover(session, actor, tenant, config)
         # The rule applies at once, to the admin too: without their own second factor they
         # would be locked out of the page that could undo it.
