@@ -93,9 +93,19 @@ def test_keyboard_tab_cycles_the_panel_escape_returns_to_the_launcher(
     shop: Callable[..., Shop], bot: None
 ) -> None:
     page = shop().open("lang=en&chat-link=1")
-    # The shop's early "Chat with us" link opens the chat: the launcher is the last tab stop.
+    # The launcher is the page's last tab stop; the widget's skip link is its first, shown
+    # while it has focus, and Enter on it opens the chat.
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "chat-link"
+    skip = page.evaluate(
+        """() => {
+            const host = document.activeElement;
+            const b = host.shadowRoot && host.shadowRoot.activeElement;
+            const r = b ? b.getBoundingClientRect() : null;
+            return {skip: host.hasAttribute('data-botdesk-skip'), text: b && b.textContent,
+                    shown: !!r && r.top >= 0 && r.bottom <= window.innerHeight && r.width > 0};
+        }"""
+    )
+    assert skip == {"skip": True, "text": "Skip to chat", "shown": True}
     page.keyboard.press("Enter")
     page.get_by_role("dialog").wait_for()
     assert focused(page) == {"tag": "TEXTAREA", "label": "Write a message…"}
@@ -109,6 +119,10 @@ def test_keyboard_tab_cycles_the_panel_escape_returns_to_the_launcher(
     page.keyboard.press("Escape")
     assert page.get_by_role("dialog").is_hidden()
     assert focused(page) == {"tag": "BUTTON", "label": "Open chat"}
+    # A shop's own "Chat with us" link (data-botdesk-open) opens it too.
+    page.focus("#chat-link")
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog").wait_for()
 
 
 def test_the_full_screen_phone_panel_keeps_focus_inside(

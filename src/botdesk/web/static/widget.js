@@ -43,7 +43,7 @@
       busy: "You are sending a lot very quickly. Please wait a moment and try again.",
       writing: "{name} is typing…", someone: "Agent is typing…",
       unread1: "{n} unread message", unreadN: "{n} unread messages", newMsg: "New message",
-      dismiss: "Dismiss", fresh: "New conversation",
+      dismiss: "Dismiss", fresh: "New conversation", skip: "Skip to chat",
       freshAsk: "Start a new conversation? This one will no longer show here.", freshYes: "Start new",
       reply1: "A person usually answers within a minute.",
       replyN: "A person usually answers within {n} minutes.",
@@ -77,7 +77,7 @@
       busy: "Lähetät paljon viestejä nopeasti. Odota hetki ja yritä uudelleen.",
       writing: "{name} kirjoittaa…", someone: "Asiakaspalvelija kirjoittaa…",
       unread1: "{n} lukematon viesti", unreadN: "{n} lukematonta viestiä", newMsg: "Uusi viesti",
-      dismiss: "Ohita", fresh: "Uusi keskustelu",
+      dismiss: "Ohita", fresh: "Uusi keskustelu", skip: "Siirry chattiin",
       freshAsk: "Aloitetaanko uusi keskustelu? Tämä keskustelu ei enää näy tässä.", freshYes: "Aloita uusi",
       reply1: "Asiakaspalvelija vastaa yleensä minuutin kuluessa.",
       replyN: "Asiakaspalvelija vastaa yleensä {n} minuutin kuluessa.",
@@ -111,7 +111,7 @@
       busy: "Du skickar mycket på kort tid. Vänta en stund och försök igen.",
       writing: "{name} skriver…", someone: "Kundtjänst skriver…",
       unread1: "{n} oläst meddelande", unreadN: "{n} olästa meddelanden", newMsg: "Nytt meddelande",
-      dismiss: "Stäng", fresh: "Ny konversation",
+      dismiss: "Stäng", fresh: "Ny konversation", skip: "Hoppa till chatten",
       freshAsk: "Starta en ny konversation? Den här visas inte längre här.", freshYes: "Starta ny",
       reply1: "En person svarar oftast inom en minut.",
       replyN: "En person svarar oftast inom {n} minuter.",
@@ -145,7 +145,7 @@
       busy: "Du sender mye på kort tid. Vent litt og prøv igjen.",
       writing: "{name} skriver …", someone: "Kundeservice skriver …",
       unread1: "{n} ulest melding", unreadN: "{n} uleste meldinger", newMsg: "Ny melding",
-      dismiss: "Lukk", fresh: "Ny samtale",
+      dismiss: "Lukk", fresh: "Ny samtale", skip: "Hopp til chatten",
       freshAsk: "Starte en ny samtale? Denne vises ikke lenger her.", freshYes: "Start ny",
       reply1: "En person svarer vanligvis innen ett minutt.",
       replyN: "En person svarer vanligvis innen {n} minutter.",
@@ -1299,6 +1299,35 @@
     else if (ev.shiftKey && at <= 0 && ui.w.classList.contains("full")) { ev.preventDefault(); list[list.length - 1].focus(); }
   }
 
+  // The launcher comes last in the page, so it is the last tab stop. A skip link at the start
+  // of the page (shown only while focused, as skip links are) reaches the chat first. It lives
+  // in its own shadow root: the shop's styles cannot reach it, nor its styles the shop.
+  var SKIP_CSS = ".skip{all:initial;position:fixed;left:8px;top:8px;z-index:2147483001;" +
+    "transform:translateY(-300%);padding:10px 16px;border-radius:8px;background:var(--bd-p);" +
+    "color:var(--bd-on);font:600 15px/1.2 system-ui,sans-serif;cursor:pointer}" +
+    ".skip:focus{transform:none;outline:2px solid var(--bd-on);outline-offset:-5px;" +
+    "box-shadow:0 0 0 2px #fff,0 2px 10px rgba(0,0,0,.35)}";
+  function skipLink(label, widget) {
+    var host = el("div", { "data-botdesk-skip": slug });
+    [["all", "initial"], ["display", "block"], ["position", "fixed"], ["left", "0"], ["top", "0"],
+      ["width", "0"], ["height", "0"], ["overflow", "visible"], ["z-index", "2147483001"],
+      ["--bd-p", widget.style.getPropertyValue("--bd-p")], ["--bd-on", widget.style.getPropertyValue("--bd-on")],
+      ["--bd-ink", widget.style.getPropertyValue("--bd-ink")]
+    ].forEach(function (p) { host.style.setProperty(p[0], p[1], "important"); });
+    var root = host.attachShadow({ mode: "open" });
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(SKIP_CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.append(el("style", { text: SKIP_CSS }));
+    }
+    var button = label(el("button", { type: "button", class: "skip", onclick: function () { open(); } }), "text", "skip");
+    root.append(button);
+    document.body.prepend(host);
+    return button;
+  }
+
   function build() {
     var primary = hex(cfg.colors && cfg.colors.primary) || "#1f5f8b";
     var onWhite = contrast(primary, "#ffffff");
@@ -1406,6 +1435,7 @@
     });
     root.append(u.w);
     document.body.append(host);
+    u.skip = skipLink(L, host);
     ui = u;
     fit();
     var v = window.visualViewport;
@@ -1445,7 +1475,7 @@
     document.addEventListener("pointerdown", gesture, true);
     document.addEventListener("keydown", gesture, true);
     // A shop's own "Chat with us" link, early in its page (say, among its skip links), opens
-    // the chat: the launcher itself is necessarily the page's last tab stop.
+    // the chat, as the widget's own skip link does.
     document.addEventListener("click", function (ev) {
       var at = ev.target && ev.target.closest ? ev.target.closest("[data-botdesk-open]") : null;
       if (!at) return;
