@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import update
 
 from botdesk.actions.audit import Actor
+from botdesk.actions.lifecycle import sweep
 from botdesk.actions.tenants import configure_handover, configure_tenant
 from botdesk.actions.widget import configure_widget
 from botdesk.events import typing
@@ -27,6 +28,7 @@ from tests import test_handover, test_widget
 from tests.conftest import LiveServer, Personas, start_chat
 from tests.test_handover import Agent
 from tests.test_widget import Shop, send, shot, stored
+from tests.waits import wait_until
 
 # The fixtures: a browser context on the test shop page, a staff console over its JSON API.
 shop = test_widget.shop
@@ -274,6 +276,43 @@ def test_after_an_offline_message_the_bot_answers_again(
     send(page, "how much is delivery")
     page.locator(".them[data-seq]").filter(has_text="4.90").wait_for(timeout=TIMEOUT)
     assert page.locator(".them[data-seq]").count() > count
+
+
+# Finding 6 ---------------------------------------------------------------------------------
+def test_a_shopper_who_closed_the_page_leaves_the_queue_and_the_next_is_told_number_one(
+    shop: Callable[..., Shop],
+    bot: None,
+    personas: Personas,
+    console: Callable[..., Agent],
+    runtime: Runtime,
+) -> None:
+    console(personas.alice.agent, "acme").online()
+    first = shop().open("lang=en")
+    first.get_by_role("button", name="Open chat").click()
+    queue_up(first)
+    gone = conversation_id(first)
+    second = shop().open("lang=en")  # another shopper: another browser, nothing shared
+    second.get_by_role("button", name="Open chat").click()
+    send(second, "I want to talk to a person")
+    region = second.get_by_role("region", name="Talk to a person")
+    region.get_by_label("Email").fill("ville@example.fi")
+    region.get_by_role("button", name="Join the queue").click()
+    region.get_by_text("You are number 2 in the queue.").wait_for(timeout=TIMEOUT)
+
+    first.close()  # the first shopper closes the browser: their socket goes
+    away = wait_until(lambda: away_since(runtime, gone), 10, "the first shopper away")
+    # Past the shop's grace (90 s), the sweep takes the ghost out; the second is told at once.
+    assert sweep(runtime, now=away + dt.timedelta(seconds=91)).abandoned == 1
+    region.get_by_text("You are number 1 in the queue.").wait_for(timeout=TIMEOUT)
+    with runtime.db.session() as session:
+        ghost = session.get(Conversation, gone)
+        assert ghost is not None and (ghost.status, ghost.outcome) == ("closed", "abandoned")
+
+
+def away_since(runtime: Runtime, conversation_id: uuid.UUID) -> dt.datetime | None:
+    with runtime.db.session() as session:
+        found = session.get(Conversation, conversation_id)
+        return found.visitor_away_since if found is not None else None
 
 
 # Finding 4 ---------------------------------------------------------------------------------
