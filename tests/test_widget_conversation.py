@@ -119,7 +119,7 @@ def publish_typing(runtime: Runtime, personas: Personas, cid: uuid.UUID, name: s
     runtime.db.broker.publish(typing(personas.alice.tenant.id, cid, "agent", True, name))
 
 
-# Findings 2, 6 and 9 -------------------------------------------------------------------------
+# Findings 2, 8 and 9 -------------------------------------------------------------------------
 def test_a_finnish_shopper_on_an_english_page_gets_the_widget_in_finnish(
     shop: Callable[..., Shop],
     bot: None,
