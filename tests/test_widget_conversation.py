@@ -27,7 +27,7 @@ from botdesk.runtime import Runtime
 from tests import test_handover, test_widget
 from tests.conftest import LiveServer, Personas, start_chat
 from tests.test_handover import Agent
-from tests.test_widget import Shop, send, shot, stored
+from tests.test_widget import LAUNCHER, Shop, send, shot, stored
 from tests.waits import wait_until
 
 # The fixtures: a browser context on the test shop page, a staff console over its JSON API.
@@ -195,7 +195,7 @@ def test_typing_lines_in_swedish_norwegian_and_english(
             [chat.id, chat.token, lang],
         )
         page.reload()
-        page.get_by_role("button", name=re.compile("chat", re.I)).first.click()
+        page.get_by_role("button", name=LAUNCHER).first.click()
         page.wait_for_function(
             "() => document.querySelector('[data-botdesk]').shadowRoot.querySelector('.w')"
             f".getAttribute('lang') === '{lang}'"
