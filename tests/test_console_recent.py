@@ -136,6 +136,7 @@ def test_recent_pages_by_cursor_and_keeps_to_its_window(
     assert _ids(longer)[-1] == ids[0]
     for bad in (
         {"before": "yesterday"},
+        {"before": "1700000000"},  # a Unix time is not the ISO 8601 the document promises
         {"before_id": "not-an-id"},
         {"days": 0},
         {"limit": 51},

@@ -99,6 +99,14 @@ def conversation_id(page: Any) -> uuid.UUID:
     return uuid.UUID(stored(page)["id"])
 
 
+def in_queue(region: Any, line: str) -> None:
+    """Wait for the queue line; a failure says what the form showed instead (its field errors)."""
+    try:
+        region.get_by_text(line).wait_for(timeout=TIMEOUT)
+    except Exception as exc:
+        raise AssertionError(f"not queued; the form shows: {region.inner_text()!r}") from exc
+
+
 def queue_up(page: Any, ask: str = "I want to talk to a person") -> None:
     """Ask for a person and join the queue (the pre-chat form in English)."""
     send(page, ask)
@@ -106,7 +114,7 @@ def queue_up(page: Any, ask: str = "I want to talk to a person") -> None:
     region.get_by_label("Email").wait_for(timeout=TIMEOUT)
     region.get_by_label("Email").fill("maija@example.fi")
     region.get_by_role("button", name="Join the queue").click()
-    region.get_by_text("You are number 1 in the queue.").wait_for(timeout=TIMEOUT)
+    in_queue(region, "You are number 1 in the queue.")
 
 
 def agent_accepts(agent: Agent, page: Any) -> uuid.UUID:
@@ -163,7 +171,7 @@ def test_a_finnish_shopper_on_an_english_page_gets_the_widget_in_finnish(
     assert region.get_by_label(re.compile("Aihe")).count() == 1
     region.get_by_label("Sähköposti").fill("maija@example.fi")
     region.get_by_role("button", name="Siirry jonoon").click()
-    region.get_by_text("Olet jonossa 1.").wait_for(timeout=TIMEOUT)
+    in_queue(region, "Olet jonossa 1.")
     page.get_by_role("button", name="Chatin asetukset").click()
     assert "Lataa tekstinä" in page.get_by_role("menu").inner_text()
     page.keyboard.press("Escape")
@@ -297,13 +305,13 @@ def test_a_shopper_who_closed_the_page_leaves_the_queue_and_the_next_is_told_num
     region = second.get_by_role("region", name="Talk to a person")
     region.get_by_label("Email").fill("ville@example.fi")
     region.get_by_role("button", name="Join the queue").click()
-    region.get_by_text("You are number 2 in the queue.").wait_for(timeout=TIMEOUT)
+    in_queue(region, "You are number 2 in the queue.")
 
     first.close()  # the first shopper closes the browser: their socket goes
     away = wait_until(lambda: away_since(runtime, gone), 10, "the first shopper away")
     # Past the shop's grace (90 s), the sweep takes the ghost out; the second is told at once.
     assert sweep(runtime, now=away + dt.timedelta(seconds=91)).abandoned == 1
-    region.get_by_text("You are number 1 in the queue.").wait_for(timeout=TIMEOUT)
+    in_queue(region, "You are number 1 in the queue.")
     with runtime.db.session() as session:
         ghost = session.get(Conversation, gone)
         assert ghost is not None and (ghost.status, ghost.outcome) == ("closed", "abandoned")
@@ -380,7 +388,7 @@ def test_no_tone_unless_the_tenant_wants_one(
     region = page.get_by_role("region", name="Keskustele asiakaspalvelijan kanssa")
     region.get_by_label("Sähköposti").fill("maija@example.fi")
     region.get_by_role("button", name="Siirry jonoon").click()
-    region.get_by_text("Olet jonossa 1.").wait_for(timeout=TIMEOUT)
+    in_queue(region, "Olet jonossa 1.")
     cid = agent_accepts(agent, page)
     page.get_by_role("button", name="Sulje chat").first.click()
     assert agent.post(f"/conversations/{cid}/messages", {"text": "Hei!"}).status_code == 201

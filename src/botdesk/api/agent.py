@@ -9,12 +9,13 @@ conversation goes through `read_transcript`, so each read is in the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -378,6 +379,18 @@ class RecentPage(BaseModel):
     next: RecentCursor | None = Field(description="The query for the next (older) page.")
 
 
+def _iso_only(value: object) -> object:
+    # Pydantic would read "1700000000" as a Unix time; the document promises an ISO 8601
+    # date-time, and a number is a client's mistake worth a 422, not a guess.
+    if isinstance(value, str) and not _ISO.match(value):
+        raise ValueError("give a date and time in ISO 8601, as `next` does")
+    return value
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+IsoInstant = Annotated[dt.datetime, BeforeValidator(_iso_only)]
+
+
 def _cursor(
     before: dt.datetime | None, before_id: uuid.UUID | None
 ) -> tuple[dt.datetime, uuid.UUID] | None:
@@ -407,7 +420,7 @@ def recent(
         Query(description="`handled` (default) or `all` (default for a search), or one status."),
     ] = None,
     outcome: Outcome | None = None,
-    before: Annotated[dt.datetime | None, Query(description="From `next`.")] = None,
+    before: Annotated[IsoInstant | None, Query(description="From `next`.")] = None,
     before_id: Annotated[uuid.UUID | None, Query(description="From `next`.")] = None,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
