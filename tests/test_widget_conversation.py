@@ -21,7 +21,7 @@ from botdesk.actions.audit import Actor
 from botdesk.actions.lifecycle import sweep
 from botdesk.actions.tenants import configure_handover, configure_tenant
 from botdesk.actions.widget import configure_widget
-from botdesk.events import typing
+from botdesk.events import status_changed, typing
 from botdesk.models import Conversation, ConversationStatus, Tenant
 from botdesk.runtime import Runtime
 from tests import test_handover, test_widget
@@ -214,6 +214,37 @@ def test_typing_lines_in_swedish_norwegian_and_english(
         )
         page.get_by_text(line, exact=True).wait_for(timeout=TIMEOUT)
         page.close()
+
+
+def test_a_late_status_event_does_not_wipe_what_the_shopper_typed_in_the_form(
+    shop: Callable[..., Shop],
+    bot: None,
+    personas: Personas,
+    console: Callable[..., Agent],
+    runtime: Runtime,
+) -> None:
+    """Found while this suite ran under load: the form's own status event, arriving after the
+    shopper had started typing, drew the form again, empty, and the queue refused it."""
+    console(personas.alice.agent, "acme").online()
+    page = shop().open("lang=en")
+    page.get_by_role("button", name="Open chat").click()
+    send(page, "I want to talk to a person")
+    region = page.get_by_role("region", name="Talk to a person")
+    region.get_by_label("Email").fill("maija@example.fi")
+    region.get_by_label("Topic (optional)").select_option("delivery")
+    region.get_by_label("Order number (optional)").focus()
+    before = region.get_by_role("button", name="Join the queue").element_handle()
+    cid = conversation_id(page)
+    runtime.db.broker.publish(status_changed(personas.alice.tenant.id, cid, "bot", "pre_chat_form"))
+    page.wait_for_function("b => !b.isConnected", arg=before)  # drawn again...
+    assert region.get_by_label("Email").input_value() == "maija@example.fi"  # ...keeping it
+    assert region.get_by_label("Topic (optional)").input_value() == "delivery"
+    assert (
+        page.evaluate("() => document.querySelector('[data-botdesk]').shadowRoot.activeElement.id")
+        == "bd-f-order_number"
+    )
+    region.get_by_role("button", name="Join the queue").click()
+    in_queue(region, "You are number 1 in the queue.")
 
 
 # Finding 3 ---------------------------------------------------------------------------------

@@ -963,6 +963,19 @@
     }, function (e) { if (method === "POST") error(e && e.status === 409 ? e.message : errorText(e)); });
   }
   function form(f) {
+    // Drawn again over an open form (a late status event, a relabel): what the shopper has
+    // typed, ticked and is typing in stays; the server's copy only fills what is still empty.
+    var typed = {}, wasTicked = false, hadFocus = null;
+    if (ui.hand.querySelector("form")) {
+      f.fields.forEach(function (x) {
+        var old = ui.hand.querySelector("#bd-f-" + x.name);
+        if (old && old.value) typed[x.name] = old.value;
+      });
+      var oldBox = ui.hand.querySelector("#bd-f-consent");
+      wasTicked = !!(oldBox && oldBox.checked);
+      var active = ui.root.activeElement;
+      hadFocus = active && active.id && active.id.indexOf("bd-f-") === 0 ? active.id : null;
+    }
     var inputs = {}, errs = {}, kids = [el("p", { text: f.kind === "offline" ? t.offTitle : t.formTitle })];
     function redraw() {
       f.fields.forEach(function (x) { if (inputs[x.name]) x.value = inputs[x.name].value; });
@@ -982,8 +995,7 @@
       } else {
         input = el("input", { id: id, type: x.name === "email" ? "email" : "text", autocomplete: x.name === "email" ? "email" : "off", maxlength: "254" });
       }
-      input.value = x.value || "";
-      if (x.name === "topic" && x.value) input.value = x.value;
+      input.value = typed[x.name] || x.value || "";
       if (x.required) input.setAttribute("aria-required", "true");
       errs[x.name] = el("p", { class: "fe", id: id + "-e", hidden: true });
       input.setAttribute("aria-describedby", id + "-e");
@@ -997,6 +1009,7 @@
       if (url) line.push(" ", link(url, [t.policy]));
       if (f.consent === "checkbox") {
         box = el("input", { type: "checkbox", id: "bd-f-consent", class: "ck" });
+        box.checked = wasTicked;
         errs.consent = el("p", { class: "fe", hidden: true });
         kids.push(el("label", { for: "bd-f-consent", class: "ckl" }, [box, " "].concat(line)), errs.consent);
       } else kids.push(el("p", { class: "small" }, line));
@@ -1030,8 +1043,10 @@
       });
     } }, kids);
     hand([formEl], redraw);
+    var again = hadFocus && ui.hand.querySelector("#" + hadFocus);
     var firstEmpty = Object.keys(inputs).map(function (k) { return inputs[k]; }).filter(function (i) { return !i.value; })[0];
-    if (firstEmpty && !ui.panel.hidden) firstEmpty.focus();
+    if (again) again.focus();
+    else if (firstEmpty && !ui.panel.hidden) firstEmpty.focus();
   }
   function showQueue(q) {
     if (status !== "queued" && q.type === "queue") status = "queued";
