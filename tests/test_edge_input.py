@@ -41,7 +41,10 @@ def test_a_message_of_only_invisible_characters_is_empty(api: httpx.Client, bot:
     for text in ("\u200b\u200b", "\u200d \u2060", "\ufeff", "\u200e\u200f\u00ad"):
         sent = chat.send(text)
         assert sent.status_code == 422, (text.encode("unicode_escape"), sent.text)
-        assert sent.json()["error"]["message"] == "a message cannot be empty"
+        # The document's pattern says so too, so the request is refused as not valid.
+        assert sent.json()["error"]["details"] == [
+            {"field": "body.text", "problem": "cannot be empty: nothing in it shows"}
+        ]
     assert chat.messages().json()["messages"] == []
     # An emoji with a zero-width joiner is a real message.
     assert chat.send("\U0001f469\u200d\U0001f4bb").status_code == 201

@@ -311,7 +311,9 @@ def test_restricted_conversations_are_left_out_of_the_figures(
 
     def total() -> int:
         page = analyst.client.get("/console", params={"tenant": "acme"}).text
-        return sum(int(n) for n in re.findall(r'<span class="num" id="stat-[a-z_]+">(\d+)</span>', page))
+        return sum(
+            int(n) for n in re.findall(r'<span class="num" id="stat-[a-z_]+">(\d+)</span>', page)
+        )
 
     before = total()
     admin = console(personas.alice.admin)  # type: ignore[operator]

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 
+from botdesk.api.schemas import SOME_TEXT
 from botdesk.errors import BotdeskError, NotFound, RateLimited, SignedOut
 from botdesk.keys import KeyDestroyed
 from botdesk.models import IllegalTransition
@@ -64,6 +65,16 @@ def is_console_page(request: Request) -> bool:
     )
 
 
+def _problem(err: Any) -> str:
+    """What a field lacks, in words: pydantic's message, except where it says too little."""
+    if err["type"].startswith("uuid"):
+        return "must be a UUID"
+    if err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == SOME_TEXT:
+        # Not the 400-character class: only spaces or invisible characters were sent.
+        return "cannot be empty: nothing in it shows"
+    return str(err["msg"])
+
+
 def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     @app.exception_handler(SignedOut)
     async def _signed_out(request: Request, exc: SignedOut) -> Response:
@@ -97,7 +108,7 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
             {
                 "field": ".".join(str(part) for part in err["loc"]),
                 # Some pydantic messages quote part of the input; these say what was expected.
-                "problem": "must be a UUID" if err["type"].startswith("uuid") else err["msg"],
+                "problem": _problem(err),
             }
             for err in exc.errors()
         ]

@@ -39,7 +39,12 @@ PlainText = Annotated[str, BeforeValidator(plain_text)]
 # schema says so, so that a client (or a fuzzer) knows before sending. The spaces are spelled
 # out, as strip() knows them: `\S` means another set in each regex dialect (#13).
 _SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
-SOME_TEXT = "[^" + "".join(f"\\u{ord(c):04x}" for c in _SPACES) + "]"
+# Invisible format characters (category Cf: zero-width spaces and joiners, direction marks, the
+# BOM, soft hyphens) say nothing either. Only those of the Basic Multilingual Plane: a `\u`
+# class cannot name the others in every dialect, and visible() keeps to what the schema says.
+_INVISIBLE = "".join(chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf")
+_INVISIBLE_SET = frozenset(_INVISIBLE)
+SOME_TEXT = "[^" + "".join(f"\\u{ord(c):04x}" for c in _SPACES + _INVISIBLE) + "]"
 
 
 def _a_number(value: object) -> object:
@@ -54,8 +59,7 @@ JsonInt = Annotated[int, BeforeValidator(_a_number)]
 
 def visible(text: str) -> bool:
     """Whether `text` shows anything: not only spaces and invisible format characters."""
-    # Zero-width spaces and joiners, direction marks, the BOM, soft hyphens: category Cf.
-    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text)
+    return any(not c.isspace() and c not in _INVISIBLE_SET for c in text)
 
 
 class StartConversationIn(BaseModel):
