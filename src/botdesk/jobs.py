@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from botdesk.db import Database
 from botdesk.models import JobLease, utcnow
 from botdesk.runtime import Runtime
+from botdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +167,13 @@ def holding(
 class Job:
     """A named background job. `run` gets the clock reading to use and the keep-alive.
 
-    `every`: the job's own interval; None runs it every `BOTDESK_RETENTION_INTERVAL_SECONDS`.
+    `every`: the job's own interval, from the settings; None runs it every
+    `BOTDESK_RETENTION_INTERVAL_SECONDS`.
     """
 
     name: str
     run: Callable[[Runtime, dt.datetime, KeepAlive], Mapping[str, Any]]
-    every: dt.timedelta | None = None
+    every: Callable[[Settings], dt.timedelta] | None = None
 
 
 def _purge_conversations(
@@ -226,9 +228,12 @@ def _sweep_conversations(
     return {"abandoned": swept.abandoned, "idle": swept.idle}
 
 
-# Often: a shopper who closed the page leaves the queue about this long after their grace.
-LIFECYCLE_EVERY = dt.timedelta(seconds=15)
-LIFECYCLE_JOB = Job("conversations.lifecycle", _sweep_conversations, every=LIFECYCLE_EVERY)
+def _lifecycle_every(settings: Settings) -> dt.timedelta:
+    # Often: a shopper who closed the page leaves the queue about this long after their grace.
+    return dt.timedelta(seconds=settings.lifecycle_interval_seconds)
+
+
+LIFECYCLE_JOB = Job("conversations.lifecycle", _sweep_conversations, every=_lifecycle_every)
 CONVERSATIONS_JOB = Job("retention.conversations", _purge_conversations)
 SESSIONS_JOB = Job("retention.staff_sessions", _purge_sessions)
 AUDIT_SEAL_JOB = Job("audit.seal", _seal_audit)
@@ -246,6 +251,9 @@ class JobRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _every(self, job: Job) -> dt.timedelta:
+        return job.every(self.runtime.settings) if job.every is not None else self.interval
+
     def run_due(self) -> None:
         """Run each job that is due and not running elsewhere; errors are logged, not raised."""
         for job in self.jobs:
@@ -253,7 +261,7 @@ class JobRunner:
                 return
             try:
                 with holding(
-                    self.runtime.db, job.name, due_every=job.every or self.interval, stop=self._stop
+                    self.runtime.db, job.name, due_every=self._every(job), stop=self._stop
                 ) as keep_alive:
                     counts = job.run(self.runtime, utcnow(), keep_alive)
             except LeaseHeld:
@@ -274,10 +282,7 @@ class JobRunner:
 
     def run_forever(self) -> None:
         """Loop until `stop()`; used by `botdesk worker` and by the app's thread."""
-        poll = min(
-            [POLL_SECONDS, self.interval.total_seconds()]
-            + [job.every.total_seconds() for job in self.jobs if job.every is not None]
-        )
+        poll = min([POLL_SECONDS] + [self._every(job).total_seconds() for job in self.jobs])
         while not self._stop.is_set():
             self.run_due()
             self._stop.wait(poll)

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # since a database lease lets one node at a time do each job.
     run_jobs_in_app: bool = True
     retention_interval_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 3600
+    # The conversation lifecycle sweep (absent shoppers leave the queue, idle chats close); a
+    # shopper's place is freed about this long after the tenant's grace period.
+    lifecycle_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 15
     retention_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
     # Audit rows older than this are deleted behind a signed checkpoint (docs/audit.md).
     audit_retention_days: Annotated[int, Field(ge=30, le=36_500)] = 730
