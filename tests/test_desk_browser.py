@@ -121,7 +121,11 @@ def test_the_counters_follow_the_queue_without_a_reload(
     page.wait_for_function(
         "() => document.getElementById('count-queue').textContent == '2'", timeout=10_000
     )
-    assert queued.inner_text() == str(start + 2)
+    page.wait_for_function(
+        "n => document.getElementById('stat-queued').textContent == n",
+        arg=str(start + 2),
+        timeout=10_000,
+    )
     assert page.locator("#count-online").inner_text() == "1"
 
 
