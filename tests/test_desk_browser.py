@@ -62,6 +62,9 @@ def colleague(server: LiveServer, personas: Personas) -> Iterator[Agent]:
 
 
 def _online(page: Any) -> None:
+    # The desk's script has drawn the team from its first state (so its handlers are on): a
+    # choice made before that would change the select and nothing else.
+    page.locator("li.agent", has_text="(you)").wait_for(timeout=TIMEOUT)
     page.locator("#presence").select_option("online")
     page.get_by_text("Shoppers can reach a person now.").wait_for(timeout=TIMEOUT)
 
