@@ -107,6 +107,10 @@ def test_admin_saves_each_section_and_sees_it_stored(
     assert page.status_code == 200
     assert "Always, whenever an agent is online" in page.text
     assert 'href="/console/settings?tenant=acme"' in page.text  # the nav link admins get
+    # Each section once, in the page's body: not also in its <title> or its nav.
+    assert page.text.count('id="widget"') == page.text.count('id="agents"') == 1
+    title = re.search(r"<title>(.*?)</title>", page.text, re.S)
+    assert title is not None and title.group(1) == "Settings · Acme Outdoor · botdesk"
 
     hours = browser.post(
         "/console/settings/hours",
